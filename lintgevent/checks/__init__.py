@@ -1,0 +1,1 @@
+"""Checks read the project index and reachability and yield findings."""

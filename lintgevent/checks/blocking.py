@@ -1,0 +1,78 @@
+"""GEV101-GEV105: calls from the catalog that block the hub, on a request path, in this deployment."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..catalog import BlockingCall
+from ..deployment import Deployment
+from ..findings import Finding
+from ..index import ProjectIndex
+from ..inference import ReceiverInference
+from ..reach import Reachability, Site
+from ..rules import RULES
+from ..summary import FileSummary
+
+OPEN_FILE_TAGS = frozenset({"<file>", "<memfile>", "<threadfile>", "<socket>"})
+FILE_ARG_KEYWORDS = ("fp", "file", "fsrc", "fdst")
+PATH_KEYWORDS = ("filename", "file", "name", "path")
+
+
+def argument_holds(when: str, site: Site, fs: FileSummary, index: ProjectIndex) -> bool:
+    """A catalog entry's `when` narrowing, judged on the call's arguments."""
+    if not when:
+        return True
+    kind, _, spec = when.partition(":")
+    call = site.call
+    if kind == "path_arg":
+        desc = call.arg(0)
+        if desc is None:
+            desc = next((d for name, d in call.kwargs if name in PATH_KEYWORDS), None)
+        if desc is None or desc == ("const", None):
+            return False
+        value = index.evaluate(desc, fs)
+        return not (value and value[0] == "ext" and value[1] in OPEN_FILE_TAGS)
+    if kind == "file_arg":
+        for position in spec.split(","):
+            desc = call.arg(int(position))
+            if index.evaluate(desc, fs) == ("ext", "<file>"):
+                return True
+        return any(name in FILE_ARG_KEYWORDS and index.evaluate(d, fs) == ("ext", "<file>")
+                   for name, d in call.kwargs)
+    if kind == "arg0_is":
+        return index.evaluate(call.arg(0), fs) == ("ext", spec)
+    raise ValueError(f"unknown catalog condition {when!r}")
+
+
+def describe(entry: BlockingCall, site: Site) -> str:
+    rule = RULES[entry.code]
+    text = f"{rule.what} `{site.call.text}`"
+    kind, _, what = entry.blocks.partition(":")
+    if kind == "unpatched":
+        text += f" while {what} is not monkey-patched"
+    return text
+
+
+def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deployment],
+          inference: ReceiverInference) -> Iterator[Finding]:
+    catalog = index.catalog
+    for key in reach.parent:
+        fs = index.files[key[0]]
+        deployment = deployments[index.root_of[fs.path]]
+        if not deployment.uses_gevent:
+            continue
+        chain = None
+        for site in reach.sites(key):
+            if site.offloaded or site.callee is None or site.callee[0] != "ext":
+                continue
+            name = site.callee[1]
+            if name.startswith("<unknown>."):
+                name = inference.refine(fs.path, site.call, name)
+            entry = catalog.blocking(name)
+            if entry is None or not deployment.blocks(entry.blocks):
+                continue
+            if not argument_holds(entry.when, site, fs, index):
+                continue
+            chain = chain or reach.chain(key)
+            rule = RULES[entry.code]
+            message = f"{entry.code} {describe(entry, site)} on a request path ({chain}); {rule.advice}"
+            yield Finding(fs.path, site.call.line, site.call.col, entry.code, message, chain)

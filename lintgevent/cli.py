@@ -1,0 +1,144 @@
+"""`lintgevent`: check, rules, explain."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .config import ConfigError, load_config
+from .deployment import DEPLOYMENTS
+from .engine import analyse_project
+from .findings import FileError, Finding
+from .noqa import suppressed
+from .ruledocs import rule_doc
+from .rules import RULES, selected
+from .sources import find_project_root, python_files
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _codes(text: str) -> list[str]:
+    return [c.strip().upper() for c in text.split(",") if c.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lintgevent", description="Find code that blocks the gevent hub.")
+    parser.add_argument("--version", action="version", version=f"lintgevent {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="report blocking calls on request paths")
+    check.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
+    check.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to report")
+    check.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to leave out")
+    check.add_argument("--extend-select", type=_codes, default=[], help="add to the selected codes")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write .lintgevent_cache/")
+    check.add_argument("--entry-point", action="append", dest="entry_points", metavar="NAME",
+                       help="extra entry point: dotted name or glob (repeatable)")
+    check.add_argument("--deployment", choices=DEPLOYMENTS, help="override deployment detection")
+    check.add_argument("--unpatched", type=lambda s: [m.strip() for m in s.split(",") if m.strip()],
+                       help="comma-separated modules gevent does not patch here (e.g. subprocess,thread)")
+    check.add_argument("--exclude", type=lambda s: [p.strip() for p in s.split(",") if p.strip()],
+                       help="comma-separated glob patterns of paths to skip")
+
+    commands.add_parser("rules", help="list the rules")
+    explain = commands.add_parser("explain", help="print a rule's documentation")
+    explain.add_argument("code")
+    return parser
+
+
+def _display(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def _requested_files(paths: list[str], exclude: list[str]) -> dict[str, list[str]]:
+    """Project root -> the files asked for in it."""
+    by_root: dict[str, list[str]] = {}
+    for path in paths:
+        if not os.path.exists(path) and not os.path.islink(path):
+            raise ConfigError(f"no such file or directory: {path}")
+        root = find_project_root(path)
+        files = by_root.setdefault(root, [])
+        if os.path.isdir(path):
+            files.extend(python_files(os.path.abspath(path), root, exclude))
+        else:
+            files.append(os.path.abspath(path))
+    return by_root
+
+
+def _suppressed_by_noqa(finding: Finding, lines_cache: dict) -> bool:
+    if finding.path not in lines_cache:
+        try:
+            with open(finding.path, encoding="utf-8", errors="replace") as handle:
+                lines_cache[finding.path] = handle.read().splitlines()
+        except OSError:
+            lines_cache[finding.path] = []
+    lines = lines_cache[finding.path]
+    return 0 < finding.line <= len(lines) and suppressed(lines[finding.line - 1], finding.code)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    overrides = {"entry_points": args.entry_points, "deployment": args.deployment,
+                 "unpatched": args.unpatched, "exclude": args.exclude}
+    findings: list[Finding] = []
+    errors: list[FileError] = []
+    first_config = load_config(find_project_root(args.paths[0]), overrides)
+    for root, files in _requested_files(args.paths, first_config.exclude).items():
+        config = load_config(root, overrides)
+        select = (args.select or config.select) + args.extend_select
+        ignore = args.ignore if args.ignore is not None else config.ignore
+        wanted = set(files)
+        extra = tuple(f for f in files if not f.endswith(".py"))
+        result = analyse_project(root, config, use_cache=not args.no_cache, extra_files=extra)
+        lines_cache: dict = {}
+        findings.extend(f for f in result.findings if f.path in wanted and selected(f.code, select, ignore)
+                        and not _suppressed_by_noqa(f, lines_cache))
+        errors.extend(e for e in result.errors if e.path in wanted)
+    findings.sort()
+    for error in sorted(errors):
+        print(f"{_display(error.path)}: error: {error.reason}; skipped", file=sys.stderr)
+    if args.format == "json":
+        print(json.dumps([dict(f.as_dict(), path=_display(f.path)) for f in findings], indent=2))
+    else:
+        for f in findings:
+            print(f"{_display(f.path)}:{f.line}:{f.col + 1}: {f.message}")
+    return EXIT_FINDINGS if findings or errors else EXIT_CLEAN
+
+
+def run_rules() -> int:
+    for rule in RULES.values():
+        print(f"{rule.code}  {rule.title}")
+    return EXIT_CLEAN
+
+
+def run_explain(code: str) -> int:
+    doc = rule_doc(code.upper())
+    if doc is None:
+        print(f"lintgevent: unknown rule {code!r}; `lintgevent rules` lists them", file=sys.stderr)
+        return EXIT_USAGE
+    print(doc, end="" if doc.endswith("\n") else "\n")
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check(args)
+        if args.command == "rules":
+            return run_rules()
+        return run_explain(args.code)
+    except ConfigError as error:
+        print(f"lintgevent: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a bug of ours: one clear line, never a traceback
+        if os.environ.get("LINTGEVENT_DEBUG"):
+            raise
+        print(f"lintgevent: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,107 @@
+"""What gevent patches in a deployment: gunicorn's gevent worker, monkey.patch_all() flags, and more."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+# monkey.patch_all()'s defaults (gevent 26): what a gunicorn gevent worker patches.
+PATCH_ALL_DEFAULTS = {
+    "socket": True, "dns": True, "time": True, "select": True, "thread": True, "os": True, "ssl": True,
+    "subprocess": True, "sys": False, "signal": True, "queue": True,
+}
+SINGLE_PATCHES = {f"gevent.monkey.patch_{name}": name for name in PATCH_ALL_DEFAULTS}
+PATCH_ALL = "gevent.monkey.patch_all"
+PSYCOGREEN = ("psycogreen.gevent.patch_psycopg",)
+GRPC_GEVENT = ("grpc.experimental.gevent.init_gevent",)
+DEPLOYMENTS = ("auto", "gunicorn-gevent", "patched", "unpatched", "none")
+
+_GEVENT_WORKER = r"(?:gevent\b|[\w.]*(?:ggevent\.\w+|GeventWebSocketWorker|GeventWorker|GeventPyWSGIWorker))"
+GUNICORN_GEVENT = re.compile(
+    rf"""(?:(?:^|\s)(?:-k|--worker-class)(?:\s+|=)["']?{_GEVENT_WORKER}"""
+    rf"""|worker[_-]class\s*[=:]\s*["']?{_GEVENT_WORKER})""",
+    re.MULTILINE,
+)
+UWSGI_GEVENT = re.compile(r"(?:--gevent[\s=]\d|^\s*gevent\s*=\s*\d)", re.MULTILINE)
+UWSGI_MONKEY = re.compile(r"gevent[-_]monkey[-_]patch|gevent-early-monkey-patch")
+
+DEPLOYMENT_FILE = re.compile(
+    r"""^(?:Procfile(?:\..*)?|Dockerfile(?:\..*)?|.*\.dockerfile|docker-compose.*\.ya?ml|compose\.ya?ml
+    |.*\.sh|.*\.ini|.*\.cfg|.*\.conf|.*\.env|\.env(?:\..*)?|Makefile|.*\.service|app\.ya?ml|.*gunicorn.*\.py
+    |.*\.toml|supervisord.*|.*\.ya?ml)$""",
+    re.VERBOSE,
+)
+DEPLOYMENT_DIRS = ("deploy", "deployment", "docker", "scripts", "bin", "config", "conf", "etc", "ops")
+MAX_DEPLOYMENT_FILE = 256 * 1024
+
+
+@dataclass
+class Deployment:
+    """What one import root runs under."""
+
+    uses_gevent: bool = False
+    patched: set = field(default_factory=set)
+    psycogreen: bool = False
+    grpc_gevent: bool = False
+    source: list = field(default_factory=list)  # human-readable reasons
+
+    def patch_all(self, flags: dict) -> None:
+        for name, default in PATCH_ALL_DEFAULTS.items():
+            if flags.get(name, default):
+                self.patched.add(name)
+
+    def blocks(self, condition: str) -> bool:
+        """Does a catalog `blocks` condition hold here?"""
+        if condition == "always":
+            return True
+        if condition == "never":
+            return False
+        kind, _, what = condition.partition(":")
+        if kind == "unpatched":
+            return what not in self.patched
+        if kind == "unless":
+            return not getattr(self, what)
+        raise ValueError(f"unknown blocks condition {condition!r}")
+
+
+def deployment_files(directory: str) -> list[str]:
+    """Files in a directory (and its usual deployment subfolders) that may start gunicorn or uwsgi."""
+    found = []
+    for folder in (directory, *(os.path.join(directory, d) for d in DEPLOYMENT_DIRS)):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if DEPLOYMENT_FILE.match(entry.name) and entry.is_file(follow_symlinks=False):
+                found.append(entry.path)
+    return sorted(found)
+
+
+def scan_deployment_text(path: str) -> tuple[bool, bool, bool]:
+    """(gunicorn gevent worker, uwsgi gevent loop, uwsgi monkey patching) as a file declares them."""
+    try:
+        if os.path.getsize(path) > MAX_DEPLOYMENT_FILE:
+            return False, False, False
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return False, False, False
+    return bool(GUNICORN_GEVENT.search(text)), bool(UWSGI_GEVENT.search(text)), bool(UWSGI_MONKEY.search(text))
+
+
+def apply_override(deployment: Deployment, mode: str, unpatched: list[str]) -> None:
+    """Config wins over detection."""
+    if mode == "gunicorn-gevent" or mode == "patched":
+        deployment.uses_gevent = True
+        deployment.patch_all({})
+        deployment.source.append(f"configured: {mode}")
+    elif mode == "unpatched":
+        deployment.uses_gevent = True
+        deployment.patched.clear()
+        deployment.source.append("configured: unpatched")
+    elif mode == "none":
+        deployment.uses_gevent = False
+        deployment.source.append("configured: none")
+    for name in unpatched:
+        deployment.patched.discard(name)

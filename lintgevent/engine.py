@@ -1,0 +1,183 @@
+"""The engine every front end shares: files -> summaries -> project index -> rules -> findings."""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from . import __version__
+from .cache import Cache
+from .catalog import load_catalog
+from .checks import blocking, patch_order
+from .config import Config
+from .deployment import (GRPC_GEVENT, PATCH_ALL, PSYCOGREEN, SINGLE_PATCHES, Deployment, apply_override,
+                         deployment_files, scan_deployment_text)
+from .entrypoints import EntryPoints
+from .findings import FileError, Finding
+from .index import ProjectIndex
+from .inference import ReceiverInference
+from .reach import Reachability
+from .sources import SourceError, import_root, parse_source, python_files, read_source
+from .summary import FileSummary, summarise
+
+SUMMARY_FORMAT = 1
+DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent", *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
+GEVENT_WORKER_NAMES = ("gevent", "ggevent", "GeventWorker", "GeventWebSocketWorker", "GeventPyWSGIWorker")
+
+
+@dataclass
+class ProjectResult:
+    root: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _salt() -> bytes:
+    return f"{__version__}|{SUMMARY_FORMAT}|{load_catalog().digest}|{sys.version_info[:2]}".encode()
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _import_root(path: str) -> tuple[str, str, bool]:
+    return import_root(path)
+
+
+def _summary(path: str, data: bytes, cache: Cache) -> FileSummary:
+    root, module, is_package = _import_root(path)
+    key = _digest(_salt(), module.encode(), bytes([is_package]), data)
+    summary = cache.get("summary", key)
+    if summary is None:
+        tree = parse_source(data, path)
+        try:
+            summary = summarise(tree, path, module, is_package)
+        except (RecursionError, MemoryError):
+            raise SourceError("too deeply nested to analyse") from None
+        cache.put("summary", key, summary)
+    summary.path = path
+    return summary
+
+
+def _deployment_chain(root: str, project_root: str) -> list[str]:
+    """An import root and its ancestors up to the project root: where deployment files may live."""
+    chain, current = [root], root
+    while current != project_root and current.startswith(project_root + os.sep):
+        current = os.path.dirname(current)
+        chain.append(current)
+    return chain
+
+
+def _detect_deployments(index: ProjectIndex, project_root: str, config: Config) -> dict[str, Deployment]:
+    deployments: dict[str, Deployment] = {}
+    files_text: dict[str, tuple] = {}
+    for root, modules in index.by_root.items():
+        d = Deployment()
+        for fs in modules.values():
+            d.uses_gevent |= fs.imports_gevent
+            worker = fs.globals.get("worker_class")
+            if worker and worker[0] == "str" and worker[1].split(".")[-1].startswith(GEVENT_WORKER_NAMES):
+                d.uses_gevent = True
+                d.patch_all({})
+                d.source.append(f"worker_class in {fs.path}")
+            calls = list(fs.module_calls)
+            for function in fs.functions.values():
+                calls.extend(function.calls)
+            for call in calls:
+                if call.hint not in DEPLOYMENT_HINTS:
+                    continue
+                value = index.evaluate(call.func, fs)
+                name = value[1] if value and value[0] == "ext" else ""
+                if name == PATCH_ALL:
+                    flags = {k: v[1] for k, v in call.kwargs if v and v[0] == "const"}
+                    d.patch_all(flags)
+                    d.source.append(f"patch_all at {fs.path}:{call.line}")
+                elif name in SINGLE_PATCHES:
+                    d.patched.add(SINGLE_PATCHES[name])
+                elif name in PSYCOGREEN:
+                    d.psycogreen = True
+                elif name in GRPC_GEVENT:
+                    d.grpc_gevent = True
+        for directory in _deployment_chain(root, project_root):
+            for path in deployment_files(directory):
+                if path not in files_text:
+                    files_text[path] = scan_deployment_text(path)
+                gunicorn, uwsgi, uwsgi_monkey = files_text[path]
+                if gunicorn or uwsgi:
+                    d.uses_gevent = True
+                if gunicorn or uwsgi_monkey:
+                    d.patch_all({})
+                    d.source.append(f"gevent worker in {path}")
+        apply_override(d, config.deployment, config.unpatched)
+        deployments[root] = d
+    return deployments
+
+
+def _deployment_key(roots: set[str], project_root: str) -> bytes:
+    """Content of every deployment file that can affect the result, for the results cache key."""
+    parts = []
+    for directory in sorted({d for r in roots for d in _deployment_chain(r, project_root)}):
+        for path in deployment_files(directory):
+            try:
+                with open(path, "rb") as handle:
+                    parts.append(path.encode() + b"\0" + hashlib.blake2b(handle.read()).digest())
+            except OSError:
+                continue
+    return b"\n".join(parts)
+
+
+def analyse_project(project_root: str, config: Config, use_cache: bool = True,
+                    extra_files: tuple[str, ...] = ()) -> ProjectResult:
+    """Check every Python file of a project; findings and errors for all of them."""
+    project_root = os.path.abspath(project_root)
+    cache = Cache(project_root, enabled=use_cache)
+    paths = python_files(project_root, project_root, config.exclude)
+    paths += sorted(set(map(os.path.abspath, extra_files)) - set(paths))
+    result = ProjectResult(project_root, files=paths)
+
+    contents: dict[str, bytes] = {}
+    for path in paths:
+        try:
+            contents[path] = read_source(path, config.max_file_size)
+        except SourceError as error:
+            result.errors.append(FileError(path, str(error)))
+    roots = {_import_root(p)[0] for p in contents}
+    results_key = _digest(_salt(), config.fingerprint().encode(), _deployment_key(roots, project_root),
+                          *(p.encode() + b"\0" + hashlib.blake2b(contents[p]).digest() for p in sorted(contents)))
+    cached = cache.get("results", results_key)
+    if cached is not None:
+        result.findings, errors = cached
+        result.errors.extend(errors)
+        return result
+
+    summaries = []
+    parse_errors = []
+    for path, data in contents.items():
+        try:
+            summaries.append(_summary(path, data, cache))
+        except SourceError as error:
+            parse_errors.append(FileError(path, str(error)))
+    result.findings = sorted(set(_check(summaries, project_root, config)))
+    result.errors.extend(parse_errors)
+    cache.put("results", results_key, (result.findings, parse_errors))
+    return result
+
+
+def _check(summaries: list[FileSummary], project_root: str, config: Config) -> list[Finding]:
+    index = ProjectIndex(summaries, {s.path: _import_root(s.path)[0] for s in summaries}, load_catalog())
+    deployments = _detect_deployments(index, project_root, config)
+    entries = EntryPoints(index, deployments)
+    reach = Reachability(index, entries)
+    reach.run(entries.collect(config.entry_points))
+    findings = list(blocking.check(index, reach, deployments, ReceiverInference()))
+    findings.extend(patch_order.check(index))
+    return findings

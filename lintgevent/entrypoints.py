@@ -1,0 +1,210 @@
+"""Where request paths start: web handlers, greenlet targets, servers' handlers, configured names."""
+from __future__ import annotations
+
+import fnmatch
+
+from .deployment import Deployment
+from .index import ProjectIndex
+from .summary import Call, FileSummary
+
+ROUTE_HINTS = {"route": None, "get": "GET", "post": "POST", "put": "PUT", "delete": "DELETE",
+               "patch": "PATCH", "head": "HEAD", "options": "OPTIONS", "websocket": "WS"}
+VIEW_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "dispatch_request", "dispatch",
+                "list", "create", "retrieve", "update", "partial_update", "destroy")
+FALCON_PREFIXES = ("on_get", "on_post", "on_put", "on_patch", "on_delete", "on_head", "on_options")
+VIEW_BASES = ("flask.views.", "quart.views.", "django.views.", "rest_framework.")
+DJANGO_ROUTES = ("django.urls.path", "django.urls.re_path", "django.conf.urls.url")
+PYRAMID_VIEWS = ("pyramid.view.view_config", "pyramid.view.view_defaults")
+CALL_HINTS = frozenset({"add_url_rule", "add_route", "add_view", "register", "path", "re_path", "url"})
+
+# Priority of labels: a web route names the request better than a generic greenlet label.
+ROUTE, VIEW, GREENLET, CONFIGURED = 0, 1, 2, 3
+
+
+class EntryPoints:
+    """Collects entry points: function key -> (priority, label)."""
+
+    def __init__(self, index: ProjectIndex, deployments: dict[str, Deployment]):
+        self.index = index
+        self.deployments = deployments
+        self.found: dict[tuple, tuple[int, str]] = {}
+
+    def add(self, key: tuple | None, priority: int, label: str) -> None:
+        if key is None or self.index.function(key) is None:
+            return
+        if key not in self.found or priority < self.found[key][0]:
+            self.found[key] = (priority, label)
+
+    def threads_patched(self, key: tuple) -> bool:
+        return "thread" in self.deployments[self.index.root_of[key[0]]].patched
+
+    # -- the ways in --------------------------------------------------------------------------
+    def collect(self, configured: list[str]) -> dict[tuple, tuple[int, str]]:
+        index = self.index
+        for fs in index.files.values():
+            if not self.deployments[index.root_of[fs.path]].uses_gevent:
+                continue
+            falcon = any(v.split(".")[0] == "falcon" for v in fs.imports.values())
+            for function in fs.functions.values():
+                key = (fs.path, function.qualname)
+                for decorator in function.decorators:
+                    self.from_decorator(key, decorator, fs)
+                params = function.params[1:] if function.cls else function.params
+                if params[:2] == ("environ", "start_response"):
+                    self.add(key, ROUTE, f"WSGI app {function.qualname}")
+                name = function.qualname.rsplit(".", 1)[-1]
+                if falcon and function.cls and name.startswith(FALCON_PREFIXES):
+                    self.add(key, VIEW, f"Falcon responder {function.qualname}")
+            for cls in fs.classes.values():
+                self.from_class((fs.path, cls.qualname))
+            for call in self.all_calls(fs):
+                self.from_call(call, fs)
+        self.from_config(configured)
+        return self.found
+
+    @staticmethod
+    def all_calls(fs: FileSummary):
+        yield from fs.module_calls
+        for function in fs.functions.values():
+            yield from function.calls
+
+    def from_decorator(self, key: tuple, decorator: Call, fs: FileSummary) -> None:
+        hint = decorator.hint
+        if hint in ROUTE_HINTS and not decorator.bare:
+            rule = decorator.arg(0, "rule")
+            if rule and rule[0] == "str" and (hint == "route" or rule[1].startswith("/")):
+                methods = decorator.arg(-1, "methods") or decorator.arg(-1, "method")
+                if ROUTE_HINTS[hint]:
+                    verbs = ROUTE_HINTS[hint]
+                elif methods and methods[0] == "strs":
+                    verbs = ",".join(m.upper() for m in methods[1])
+                elif methods and methods[0] == "str":
+                    verbs = methods[1].upper()
+                else:
+                    verbs = "GET"
+                self.add(key, ROUTE, f"route {verbs} {rule[1]}")
+                return
+        value = self.index.evaluate(decorator.func, fs)
+        if value and value[0] == "ext" and value[1] in PYRAMID_VIEWS:
+            route = decorator.arg(-1, "route_name")
+            name = route[1] if route and route[0] == "str" else key[1]
+            self.add(key, VIEW, f"view {name}")
+
+    def from_class(self, cls_key: tuple) -> None:
+        index = self.index
+        info = index.class_info(cls_key)
+        for base in index.ancestors(cls_key):
+            if base[0] != "ext":
+                continue
+            name = base[1]
+            if name.startswith(VIEW_BASES):
+                for method in VIEW_METHODS:
+                    self.add(index.find_method(cls_key, method), VIEW, f"view {info.qualname}.{method}")
+                return
+            if name in ("threading.Thread", "gevent.Greenlet", "gevent.greenlet.Greenlet"):
+                if name != "threading.Thread" or self.threads_patched(cls_key):
+                    run = "run" if name == "threading.Thread" else "_run"
+                    self.add(index.find_method(cls_key, run), GREENLET, f"greenlet {info.qualname}.{run}")
+                return
+
+    def view_class(self, desc, fs: FileSummary) -> tuple | None:
+        """The class of `SomeView.as_view(...)`, given the descriptor of that call."""
+        if not desc or desc[0] != "call" or not desc[1]:
+            return None
+        func = desc[1]
+        if func[0] == "ref" and func[1].endswith(".as_view"):
+            value = self.index.resolve_global(func[1][: -len(".as_view")], self.index.root_of[fs.path])
+        elif func[0] == "attr" and func[2] == "as_view":
+            value = self.index.evaluate(func[1], fs)
+        else:
+            return None
+        return value[1] if value and value[0] == "class" else None
+
+    def add_view(self, desc, fs: FileSummary, priority: int, label: str) -> None:
+        """A view given as a function, a class instance, or `Class.as_view()`."""
+        cls_key = self.view_class(desc, fs)
+        value = ("class", cls_key) if cls_key else self.index.evaluate(desc, fs)
+        if value is None:
+            return
+        if value[0] == "func":
+            self.add(value[1], priority, label)
+        elif value[0] in ("class", "obj"):
+            info = self.index.class_info(value[1])
+            for method in (*VIEW_METHODS, *FALCON_PREFIXES, "__call__"):
+                found = self.index.find_method(value[1], method)
+                if found:
+                    self.add(found, priority, f"{label} ({info.qualname}.{method})")
+
+    def from_call(self, call: Call, fs: FileSummary) -> None:
+        hint = call.hint
+        index = self.index
+        if hint in CALL_HINTS:
+            rule = call.arg(0, "rule")
+            path = rule[1] if rule and rule[0] == "str" else "?"
+            if hint == "add_url_rule":
+                self.add_view(call.arg(2, "view_func"), fs, ROUTE, f"route {path}")
+                return
+            if hint == "add_route":
+                self.add_view(call.arg(1, "resource"), fs, ROUTE, f"route {path}")
+                return
+            if hint == "register":
+                self.add_view(call.arg(1, "viewset"), fs, VIEW, f"view {path}")
+                return
+            value = index.evaluate(call.func, fs)
+            if value and value[0] == "ext":
+                if value[1] in DJANGO_ROUTES:
+                    self.add_view(call.arg(1, "view"), fs, VIEW, f"view {path}")
+                elif value[1] == "pyramid.config.Configurator().add_view" or hint == "add_view":
+                    self.add_view(call.arg(0, "view"), fs, VIEW, "view")
+            return
+        runner = self.runner_of(call, fs)
+        if runner is None:
+            return
+        kind, target = runner
+        if kind == "greenlet" or (kind == "thread" and self.threads_patched((fs.path, ""))):
+            label = "greenlet" if kind == "greenlet" else "thread (a greenlet under patching)"
+            for key in self.callables(target):
+                self.add(key, GREENLET, f"{label} {key[1]}")
+        elif kind == "server":
+            server = index.evaluate(call.func, fs)
+            label = "WSGI app" if server and "WSGI" in server[1] else "StreamServer handler"
+            for key in self.callables(target):
+                self.add(key, ROUTE, f"{label} {key[1]}")
+
+    def runner_of(self, call: Call, fs: FileSummary):
+        """(kind, resolved target) when the call hands a function to a greenlet, thread or threadpool."""
+        value = self.index.evaluate(call.func, fs)
+        if value is None or value[0] != "ext":
+            return None
+        runner = self.index.catalog.runner(value[1])
+        if runner is None:
+            return None
+        return runner.kind, self.index.evaluate(call.arg(runner.arg, runner.keyword or None), fs)
+
+    def callables(self, value) -> list[tuple]:
+        """Function keys a value runs when called."""
+        if value is None:
+            return []
+        if value[0] == "func":
+            return [value[1]]
+        if value[0] == "obj":
+            method = self.index.find_method(value[1], "__call__")
+            return [method] if method else []
+        if value[0] == "class":
+            method = self.index.find_method(value[1], "__init__")
+            return [method] if method else []
+        return []
+
+    def from_config(self, patterns: list[str]) -> None:
+        """Configured entry points: dotted names (`pkg.mod.func`, `pkg.mod:Class.method`) or globs."""
+        if not patterns:
+            return
+        for fs in self.index.files.values():
+            for function in fs.functions.values():
+                dotted = f"{fs.module}.{function.qualname}" if fs.module else function.qualname
+                for pattern in patterns:
+                    normal = pattern.replace(":", ".")
+                    if (fnmatch.fnmatchcase(dotted, normal) or dotted.startswith(normal + ".")
+                            or fnmatch.fnmatchcase(function.qualname, normal)):
+                        self.add((fs.path, function.qualname), CONFIGURED, f"entry point {pattern}")
+                        break

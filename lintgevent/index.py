@@ -1,0 +1,252 @@
+"""The project index: joins file summaries, resolves names across modules, evaluates descriptors.
+
+Resolved values are tuples:
+    ("func", (path, qualname))    a function or method of the project
+    ("class", (path, qualname))   a class of the project
+    ("obj", (path, qualname))     an instance of a project class
+    ("module", path)              a module of the project
+    ("ext", "gzip.open()")        anything outside the project, as a catalog name (see catalog.toml)
+    ("str", s) / ("strs", (...)) / ("const", v)   literals
+    None                          unknown
+"""
+from __future__ import annotations
+
+import sys
+
+from .catalog import Catalog
+from .summary import Call, ClassInfo, FileSummary, Function
+
+STDLIB = frozenset(sys.stdlib_module_names)
+
+
+class ProjectIndex:
+    def __init__(self, summaries: list[FileSummary], roots: dict[str, str], catalog: Catalog):
+        """`roots` maps each summary's path to its import root directory."""
+        self.catalog = catalog
+        self.files: dict[str, FileSummary] = {s.path: s for s in summaries}
+        self.root_of = roots
+        self.by_root: dict[str, dict[str, FileSummary]] = {}
+        self.by_name: dict[str, list[FileSummary]] = {}
+        for s in summaries:
+            self.by_root.setdefault(roots[s.path], {})[s.module] = s
+            self.by_name.setdefault(s.module, []).append(s)
+        self._global_memo: dict = {}
+        self._method_memo: dict = {}
+        self._busy: set = set()
+
+    # -- lookups -----------------------------------------------------------------------------
+    def function(self, key: tuple) -> Function | None:
+        fs = self.files.get(key[0])
+        return fs.functions.get(key[1]) if fs else None
+
+    def class_info(self, key: tuple) -> ClassInfo | None:
+        fs = self.files.get(key[0])
+        return fs.classes.get(key[1]) if fs else None
+
+    def find_module(self, name: str, root: str) -> FileSummary | None:
+        found = self.by_root.get(root, {}).get(name)
+        if found is not None:
+            return found
+        if name.split(".")[0] in STDLIB:
+            return None
+        candidates = self.by_name.get(name, ())
+        return candidates[0] if len(candidates) == 1 else None
+
+    # -- resolution --------------------------------------------------------------------------
+    def resolve_global(self, dotted: str, root: str):
+        key = (dotted, root)
+        if key in self._global_memo:
+            return self._global_memo[key]
+        if key in self._busy:  # an import cycle
+            return None
+        self._busy.add(key)
+        try:
+            value = self._resolve_global(dotted, root)
+        finally:
+            self._busy.discard(key)
+        self._global_memo[key] = value
+        return value
+
+    def _resolve_global(self, dotted: str, root: str):
+        parts = dotted.split(".")
+        for cut in range(len(parts), 0, -1):
+            module = self.find_module(".".join(parts[:cut]), root)
+            if module is not None:
+                return self.resolve_in_module(module, parts[cut:])
+        value = ("ext", parts[0])
+        for part in parts[1:]:
+            value = self.attr(value, part)
+        return value
+
+    def resolve_in_module(self, fs: FileSummary, rest: list[str]):
+        if not rest:
+            return ("module", fs.path)
+        for cut in range(len(rest), 0, -1):
+            qualname = ".".join(rest[:cut])
+            if qualname in fs.functions:
+                value = ("func", (fs.path, qualname))
+            elif qualname in fs.classes:
+                value = ("class", (fs.path, qualname))
+            else:
+                continue
+            return self.attrs(value, rest[cut:])
+        name = rest[0]
+        root = self.root_of[fs.path]
+        if name in fs.imports:
+            return self.resolve_global(".".join([fs.imports[name], *rest[1:]]), root)
+        if name in fs.globals:
+            key = ("global", fs.path, name)
+            if key in self._busy:
+                return None
+            self._busy.add(key)
+            try:
+                value = self.evaluate(fs.globals[name], fs)
+            finally:
+                self._busy.discard(key)
+            return self.attrs(value, rest[1:])
+        if fs.is_package:
+            sub = self.find_module(f"{fs.module}.{name}" if fs.module else name, root)
+            if sub is not None:
+                return self.resolve_in_module(sub, rest[1:])
+        return None
+
+    def attrs(self, value, names: list[str]):
+        for name in names:
+            value = self.attr(value, name)
+        return value
+
+    def attr(self, value, name: str):
+        if value is None:
+            return ("ext", "<unknown>." + name)
+        kind = value[0]
+        if kind == "ext":
+            return ("ext", self.catalog.fold(f"{value[1]}.{name}"))
+        if kind == "module":
+            return self.resolve_in_module(self.files[value[1]], [name])
+        if kind in ("class", "obj"):
+            method = self.find_method(value[1], name)
+            if method is not None:
+                return ("func", method)
+            return self.class_attr(value[1], name)
+        return None
+
+    def find_method(self, cls_key: tuple, name: str, depth: int = 0) -> tuple | None:
+        memo_key = (cls_key, name)
+        if memo_key in self._method_memo:
+            return self._method_memo[memo_key]
+        found = None
+        info = self.class_info(cls_key)
+        if info is not None and depth < 20:
+            if name in info.methods:
+                found = (cls_key[0], f"{info.qualname}.{name}")
+            else:
+                for base in self.bases(cls_key):
+                    if base[0] == "class":
+                        found = self.find_method(base[1], name, depth + 1)
+                        if found:
+                            break
+        self._method_memo[memo_key] = found
+        return found
+
+    def class_attr(self, cls_key: tuple, name: str, depth: int = 0):
+        info = self.class_info(cls_key)
+        if info is None or depth > 20:
+            return None
+        if name in info.attrs:
+            key = ("attr", cls_key, name)
+            if key in self._busy:
+                return None
+            self._busy.add(key)
+            try:
+                return self.evaluate(info.attrs[name], self.files[cls_key[0]])
+            finally:
+                self._busy.discard(key)
+        for base in self.bases(cls_key):
+            if base[0] == "class":
+                value = self.class_attr(base[1], name, depth + 1)
+                if value is not None:
+                    return value
+        return None
+
+    def bases(self, cls_key: tuple) -> list:
+        info = self.class_info(cls_key)
+        if info is None:
+            return []
+        fs = self.files[cls_key[0]]
+        return [v for v in (self.evaluate(b, fs) for b in info.bases) if v is not None]
+
+    def ancestors(self, cls_key: tuple) -> list:
+        """Every base, project classes and external names alike, nearest first."""
+        out, todo, seen = [], [cls_key], set()
+        while todo:
+            key = todo.pop(0)
+            if key in seen:
+                continue
+            seen.add(key)
+            for base in self.bases(key):
+                out.append(base)
+                if base[0] == "class":
+                    todo.append(base[1])
+        return out
+
+    def evaluate(self, desc, fs: FileSummary):
+        """Resolve a summary descriptor, in the context of the file it comes from."""
+        if desc is None:
+            return None
+        kind = desc[0]
+        if kind == "ref":
+            return self.resolve_global(desc[1], self.root_of[fs.path])
+        if kind == "attr":
+            return self.attr(self.evaluate(desc[1], fs), desc[2])
+        if kind == "call":
+            result = self.call_result(self.evaluate(desc[1], fs))
+            if len(desc) == 3 and result == ("ext", "<file>"):
+                wrapped = self.evaluate(desc[2], fs)
+                if wrapped and wrapped[0] == "ext" and wrapped[1].startswith("<"):
+                    return wrapped  # a file wrapper over memory or a socket stays what it wraps
+            return result
+        if kind == "item" or kind == "div":
+            inner = self.evaluate(desc[1], fs)
+            if inner is not None and inner[0] == "ext":
+                return ("ext", self.catalog.fold(inner[1] + ("[]" if kind == "item" else "/")))
+            return None
+        if kind == "self":
+            return ("obj", (fs.path, desc[1]))
+        if kind == "cls":
+            return ("class", (fs.path, desc[1]))
+        return desc  # literals
+
+    def call_result(self, value):
+        if value is None:
+            return None
+        if value[0] == "class":
+            return ("obj", value[1])
+        if value[0] == "ext":
+            return ("ext", self.catalog.fold(value[1] + "()"))
+        return None
+
+    def callee(self, call: Call, fs: FileSummary):
+        """What a call site calls: a project function, a class, or a catalog name."""
+        value = self.evaluate(call.func, fs)
+        if value is None:
+            return None
+        if value[0] == "class":
+            init = self.find_method(value[1], "__init__")
+            return ("func", init) if init else value
+        if value[0] == "obj":
+            method = self.find_method(value[1], "__call__")
+            return ("func", method) if method else None
+        return value
+
+    def nested_functions(self, key: tuple) -> list[tuple]:
+        """Functions defined inside a function, at any depth (a decorator's wrappers)."""
+        out, todo = [], [key]
+        while todo:
+            function = self.function(todo.pop())
+            if function is None:
+                continue
+            for qualname in function.nested:
+                child = (key[0], qualname)
+                out.append(child)
+                todo.append(child)
+        return out

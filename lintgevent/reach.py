@@ -1,0 +1,90 @@
+"""Reachability from entry points: which functions run on a request path, and by which shortest chain."""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from .entrypoints import EntryPoints
+from .index import ProjectIndex
+from .summary import Call
+
+
+@dataclass(slots=True)
+class Site:
+    """A call site of a function, resolved."""
+
+    call: Call
+    callee: tuple | None  # resolved value (see index.py)
+    runner: tuple | None  # (kind, target value) when it hands a function to a greenlet/thread/threadpool
+    offloaded: bool  # written inside the arguments of a threadpool offload
+
+
+class Reachability:
+    def __init__(self, index: ProjectIndex, entries: EntryPoints):
+        self.index = index
+        self.entries = entries
+        self.parent: dict[tuple, tuple | None] = {}
+        self._sites: dict[tuple, list[Site]] = {}
+
+    def sites(self, key: tuple) -> list[Site]:
+        cached = self._sites.get(key)
+        if cached is not None:
+            return cached
+        fs = self.index.files[key[0]]
+        function = fs.functions[key[1]]
+        out: list[Site] = []
+        for call in function.calls:
+            runner = self.entries.runner_of(call, fs)
+            parent = out[call.parent] if call.parent >= 0 else None
+            offloaded = parent is not None and (parent.offloaded or (parent.runner or ("",))[0] == "offload")
+            out.append(Site(call, self.index.callee(call, fs), runner, offloaded))
+        self._sites[key] = out
+        return out
+
+    def successors(self, key: tuple):
+        """Functions that run when `key` runs, on the same hub."""
+        index = self.index
+        fs = index.files[key[0]]
+        function = fs.functions[key[1]]
+        for decorator in function.decorators:
+            value = index.evaluate(decorator.func, fs)
+            if value is None:
+                continue
+            if value[0] == "func":  # @decorator or @factory(...): its inner functions wrap the call
+                yield from index.nested_functions(value[1])
+            elif value[0] in ("class", "obj"):
+                method = index.find_method(value[1], "__call__")
+                if method:
+                    yield method
+        threads_patched = self.entries.threads_patched(key)
+        for site in self.sites(key):
+            if site.offloaded:
+                continue
+            if site.callee is not None and site.callee[0] == "func":
+                yield site.callee[1]
+            if site.runner is not None:
+                kind, target = site.runner
+                if kind in ("greenlet", "server") or (kind == "thread" and threads_patched):
+                    yield from self.entries.callables(target)
+
+    def run(self, found: dict[tuple, tuple[int, str]]) -> None:
+        """Breadth-first from every entry point at once, so each function keeps its shortest chain."""
+        ordered = sorted(found, key=lambda k: (found[k][0], k))
+        queue = deque(ordered)
+        for key in ordered:
+            self.parent[key] = None
+        while queue:
+            key = queue.popleft()
+            for nxt in self.successors(key):
+                if nxt not in self.parent and self.index.function(nxt) is not None:
+                    self.parent[nxt] = key
+                    queue.append(nxt)
+
+    def chain(self, key: tuple) -> str:
+        """`route POST /x -> Class.method -> helper` for a reachable function."""
+        hops = []
+        while self.parent.get(key) is not None:
+            hops.append(key[1])
+            key = self.parent[key]
+        label = self.entries.found[key][1]
+        return " -> ".join([label, *reversed(hops)])

@@ -1,0 +1,26 @@
+"""Each rule's documentation: rules/<CODE>/README.md, shipped inside the package as lintgevent/rules/."""
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+
+def rules_directory() -> str | None:
+    """The packaged docs in an installed wheel, or the repository's rules/ in a source checkout."""
+    packaged = resources.files("lintgevent").joinpath("rules")
+    if packaged.is_dir():
+        return str(packaged)
+    checkout = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
+    return checkout if os.path.isdir(checkout) else None
+
+
+def rule_doc(code: str) -> str | None:
+    directory = rules_directory()
+    if directory is None:
+        return None
+    path = os.path.join(directory, code, "README.md")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return None

@@ -1,0 +1,35 @@
+"""The rule catalog: codes, titles and message parts.  Long docs live in rules/<CODE>/README.md."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    title: str
+    what: str  # how a finding names the call: "blocking file IO"
+    advice: str
+
+
+RULES = {rule.code: rule for rule in (
+    Rule("GEV101", "regular-file IO on a request path", "blocking file IO",
+         "offload it with gevent's threadpool"),
+    Rule("GEV102", "process call that blocks the hub", "blocking process call",
+         "use gevent.subprocess (patched subprocess) instead"),
+    Rule("GEV103", "C database or network driver that blocks the hub", "blocking driver call",
+         "use a gevent-friendly driver (PyMySQL, psycogreen, zmq.green) or gevent's threadpool"),
+    Rule("GEV104", "call that blocks because its module is not monkey-patched", "blocking call",
+         "call gevent.monkey.patch_all() first thing, or use gevent's own API"),
+    Rule("GEV105", "file lock or stdin read that blocks the process", "blocking call",
+         "offload it with gevent's threadpool"),
+    Rule("GEV401", "monkey.patch_all() after other imports", "late patching",
+         "call monkey.patch_all() before any other import"),
+)}
+
+
+def selected(code: str, select: list[str], ignore: list[str]) -> bool:
+    """flake8's prefix semantics: the longest matching prefix of select or ignore wins."""
+    best_select = max((len(p) for p in select if code.startswith(p)), default=-1)
+    best_ignore = max((len(p) for p in ignore if code.startswith(p)), default=-1)
+    return best_select >= 0 and best_select >= best_ignore

@@ -1,0 +1,150 @@
+"""Finding, reading and parsing source files; every way a file can be broken becomes a reason string."""
+from __future__ import annotations
+
+import ast
+import fnmatch
+import io
+import os
+import sys
+import threading
+import tokenize
+
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git", "tox.ini", ".flake8")
+SKIP_DIRS = frozenset({
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".env", "node_modules", "__pycache__", "build",
+    "dist", ".eggs", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".lintgevent_cache", "site-packages",
+})
+# A parse that overflows the C stack at the default recursion limit is retried in a thread with a
+# big stack (a 20,000-term expression needs it); beyond that the file is reported as too deep.
+DEEP_PARSE_STACK = 512 * 1024 * 1024
+DEEP_PARSE_RECURSION = 200_000
+
+
+class SourceError(Exception):
+    """A file that cannot be checked; the message is the reason shown to the user."""
+
+
+def find_project_root(path: str) -> str:
+    """The nearest ancestor holding a project marker; else the top of the file's package tree."""
+    start = os.path.abspath(path)
+    if not os.path.isdir(start):
+        start = os.path.dirname(start)
+    current = start
+    while True:
+        if any(os.path.exists(os.path.join(current, m)) for m in PROJECT_MARKERS):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return import_root(start)[0] if os.path.isfile(os.path.join(start, "__init__.py")) else start
+        current = parent
+
+
+def import_root(path: str) -> tuple[str, str, bool]:
+    """(import root, module name, is package) of a file: its first ancestor without __init__.py."""
+    path = os.path.abspath(path)
+    directory, filename = os.path.split(path)
+    stem = filename[:-3] if filename.endswith(".py") else filename
+    is_package = stem == "__init__"
+    parts = [] if is_package else [stem]
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
+        if not package:
+            break
+    return directory, ".".join(parts), is_package
+
+
+def _excluded(path: str, root: str, exclude: list[str]) -> bool:
+    if not exclude:
+        return False
+    relative = os.path.relpath(path, root)
+    name = os.path.basename(path)
+    return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(name, p) for p in exclude)
+
+
+def python_files(directory: str, root: str, exclude: list[str]) -> list[str]:
+    """Every .py file below a directory, skipping virtualenvs, caches, VCS and build folders."""
+    found = []
+    for current, dirs, files in os.walk(directory):
+        dirs[:] = sorted(
+            d for d in dirs
+            if d not in SKIP_DIRS and not d.endswith(".egg-info")
+            and not os.path.exists(os.path.join(current, d, "pyvenv.cfg"))
+            and not _excluded(os.path.join(current, d), root, exclude)
+        )
+        for name in sorted(files):
+            path = os.path.join(current, name)
+            if name.endswith(".py") and not _excluded(path, root, exclude):
+                found.append(path)
+    return found
+
+
+def read_source(path: str, max_size: int) -> bytes:
+    try:
+        size = os.path.getsize(path)
+        if size > max_size:
+            raise SourceError(f"file too large to check ({size:,} bytes; the limit is {max_size:,})")
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise SourceError(f"cannot read: {error.strerror or error}") from None
+
+
+def _parse_deep(data: bytes, filename: str) -> ast.Module:
+    result: dict = {}
+
+    def run() -> None:
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(DEEP_PARSE_RECURSION)
+        try:
+            result["tree"] = ast.parse(data, filename)
+        except BaseException as error:  # reported by the caller, in the caller's thread
+            result["error"] = error
+        finally:
+            sys.setrecursionlimit(old)
+
+    previous = threading.stack_size(DEEP_PARSE_STACK)
+    try:
+        worker = threading.Thread(target=run, name="lintgevent-deep-parse")
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(previous)
+    if "tree" in result:
+        return result["tree"]
+    raise result["error"]
+
+
+def parse_source(data: bytes, filename: str) -> ast.Module:
+    """Parse bytes into an AST, turning every failure into a SourceError with a readable reason."""
+    if b"\0" in data:
+        raise SourceError("contains NUL bytes (a binary file?)")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        data.decode(encoding)
+    except (SyntaxError, LookupError) as error:
+        raise SourceError(f"bad encoding declaration: {error}") from None
+    except UnicodeDecodeError as error:
+        raise SourceError(f"cannot be decoded as {error.encoding} (byte {error.start}: {error.reason})") from None
+    try:
+        try:
+            return ast.parse(data, filename)
+        except (RecursionError, MemoryError):
+            return _parse_deep(data, filename)
+    except SyntaxError as error:
+        where = f"line {error.lineno}" + (f", column {error.offset}" if error.offset else "")
+        newer = " (syntax newer than this Python?)" if sys.version_info < (3, 14) and _looks_newer(data, error) else ""
+        raise SourceError(f"syntax error at {where}: {error.msg}{newer}") from None
+    except (RecursionError, MemoryError):
+        raise SourceError("too deeply nested to parse") from None
+    except ValueError as error:
+        raise SourceError(f"cannot be parsed: {error}") from None
+
+
+def _looks_newer(data: bytes, error: SyntaxError) -> bool:
+    """A t-string or similar on the failing line: say so, it is not a typo."""
+    if not error.lineno:
+        return False
+    lines = data.splitlines()
+    line = lines[error.lineno - 1] if error.lineno <= len(lines) else b""
+    return any(prefix in line for prefix in (b't"', b"t'", b'T"', b"T'", b"tr'", b'tr"', b"rt'", b'rt"'))

@@ -1,0 +1,420 @@
+"""Per-file summaries: one iterative walk of a module's AST into plain, cacheable data.
+
+A summary holds what the project index needs and nothing else: imports, definitions, and every
+call site with a *descriptor* of its callee and arguments.  Descriptors are nested tuples that the
+index later resolves across modules:
+
+    ("ref", "pkg.mod.name")   a global name, imports already expanded
+    ("attr", desc, "name")    attribute of something that is not a plain dotted name
+    ("call", desc)            result of calling desc
+    ("call", desc, wrapped)   result of calling desc with `fileobj=wrapped`
+    ("item", desc)            desc[...]
+    ("div", desc)             desc / ...   (pathlib joins)
+    ("self", "Class")         the instance inside a method of Class (qualname in this module)
+    ("cls", "Class")          the class itself inside a classmethod
+    ("str", "text")           a string literal
+    ("strs", ("a", "b"))      a list or tuple of string literals
+    ("const", value)          True, False, None or a number
+    None                      unknown
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+
+Desc = tuple | None
+
+# Descriptor chains longer than this are folded to "unknown": keeps the index's resolution shallow.
+MAX_CHAIN = 40
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+@dataclass(slots=True)
+class Call:
+    line: int
+    col: int
+    func: Desc
+    args: tuple
+    kwargs: tuple  # ((name, desc), ...)
+    text: str  # the callee as written, e.g. "gzip.open" or "self.pool.spawn"
+    hint: str  # the callee's last name, for cheap filtering ("open", "spawn", "route")
+    parent: int  # index (in the same list) of the call whose arguments hold this one, or -1
+    bare: bool = False  # a decorator used without a call: `@login_required`
+
+    def arg(self, index: int, keyword: str | None = None) -> Desc:
+        if keyword:
+            for name, desc in self.kwargs:
+                if name == keyword:
+                    return desc
+        return self.args[index] if 0 <= index < len(self.args) else None
+
+
+@dataclass(slots=True)
+class Function:
+    qualname: str
+    line: int
+    col: int
+    params: tuple
+    cls: str  # qualname of the class it is a method of, or ""
+    decorators: list = field(default_factory=list)  # [Call]
+    calls: list = field(default_factory=list)  # [Call]
+    nested: list = field(default_factory=list)  # qualnames of functions defined directly inside
+
+
+@dataclass(slots=True)
+class ClassInfo:
+    qualname: str
+    line: int
+    bases: tuple  # (desc, ...)
+    methods: set = field(default_factory=set)
+    attrs: dict = field(default_factory=dict)  # name -> desc, from class body and self.x = ...
+
+
+@dataclass(slots=True)
+class FileSummary:
+    path: str
+    module: str
+    is_package: bool
+    functions: dict = field(default_factory=dict)  # qualname -> Function
+    classes: dict = field(default_factory=dict)  # qualname -> ClassInfo
+    imports: dict = field(default_factory=dict)  # module-level alias -> dotted name
+    globals: dict = field(default_factory=dict)  # module-level assigned name -> desc
+    module_calls: list = field(default_factory=list)  # calls run at import time
+    import_lines: list = field(default_factory=list)  # [(line, module, (names...))] at module level
+    imports_gevent: bool = False
+
+
+class _Scope:
+    """A function body, a class body or the module, while it is being walked."""
+
+    __slots__ = ("kind", "qualname", "locals", "function", "cls", "calls", "parent")
+
+    def __init__(self, kind: str, qualname: str, parent: _Scope | None, calls: list,
+                 function: Function | None = None, cls: ClassInfo | None = None):
+        self.kind = kind
+        self.qualname = qualname
+        self.parent = parent
+        self.calls = calls
+        self.function = function
+        self.cls = cls
+        self.locals: dict = {}
+
+
+def relative_base(module: str, is_package: bool, level: int) -> str:
+    """The package a `from .. import x` with this many dots refers to."""
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    return ".".join(parts)
+
+
+class _Summariser:
+    def __init__(self, path: str, module: str, is_package: bool):
+        self.summary = FileSummary(path=path, module=module, is_package=is_package)
+        self.module = module
+        self.is_package = is_package
+
+    # -- names -------------------------------------------------------------------------------
+    def _global_ref(self, name: str) -> str:
+        return f"{self.module}.{name}" if self.module else name
+
+    def lookup(self, name: str, scope: _Scope) -> Desc:
+        s = scope
+        while s is not None:
+            if s.kind != "class" or s is scope:
+                if name in s.locals:
+                    return s.locals[name]
+            s = s.parent
+        summary = self.summary
+        if name in summary.imports:
+            return ("ref", summary.imports[name])
+        if name in summary.functions or name in summary.classes or name in summary.globals:
+            return ("ref", self._global_ref(name))
+        if name in BUILTIN_NAMES:
+            return ("ref", "builtins." + name)
+        return None
+
+    def describe(self, node: ast.AST, scope: _Scope) -> Desc:
+        steps = []
+        while True:
+            kind = type(node)
+            if kind is ast.Attribute:
+                steps.append(node.attr)
+                node = node.value
+            elif kind is ast.Call:
+                wrapped = next((k.value for k in node.keywords if k.arg == "fileobj"), None)
+                steps.append(0 if wrapped is None else ("fileobj", self.describe(wrapped, scope)))
+                node = node.func
+            elif kind is ast.Subscript:
+                steps.append(1)
+                node = node.value
+            elif kind is ast.BinOp and type(node.op) is ast.Div:
+                steps.append(2)
+                node = node.left
+            elif kind is ast.NamedExpr:
+                node = node.value
+            else:
+                break
+            if len(steps) > MAX_CHAIN:
+                return None
+        kind = type(node)
+        if kind is ast.Name:
+            desc = self.lookup(node.id, scope)
+        elif kind is ast.Constant:
+            value = node.value
+            if isinstance(value, str):
+                desc = ("str", value)
+            elif value is None or isinstance(value, (bool, int, float)):
+                desc = ("const", value)
+            else:
+                desc = None
+        elif kind in (ast.List, ast.Tuple, ast.Set):
+            values = [e.value for e in node.elts if type(e) is ast.Constant and isinstance(e.value, str)]
+            desc = ("strs", tuple(values)) if len(values) == len(node.elts) else None
+        elif kind is ast.JoinedStr:
+            desc = ("str", "")
+        else:
+            desc = None
+        for step in reversed(steps):
+            if type(step) is str:
+                if desc is not None and desc[0] == "ref":
+                    desc = ("ref", desc[1] + "." + step)
+                else:
+                    desc = ("attr", desc, step)
+            elif desc is None:
+                return None
+            elif type(step) is tuple:  # a call wrapping an existing file object: gzip.GzipFile(fileobj=buf)
+                desc = ("call", desc, step[1])
+            elif step == 0:
+                desc = ("call", desc)
+            elif step == 1:
+                desc = ("item", desc)
+            else:
+                desc = ("div", desc)
+        return desc
+
+    @staticmethod
+    def callee_text(node: ast.AST) -> tuple[str, str]:
+        parts = []
+        hint = ""
+        while True:
+            kind = type(node)
+            if kind is ast.Attribute:
+                parts.append("." + node.attr)
+                hint = hint or node.attr
+                node = node.value
+            elif kind is ast.Call:
+                parts.append("(...)")
+                node = node.func
+            elif kind is ast.Subscript:
+                parts.append("[...]")
+                node = node.value
+            else:
+                break
+            if len(parts) > MAX_CHAIN:
+                return "...", hint
+        if type(node) is ast.Name:
+            parts.append(node.id)
+            hint = hint or node.id
+        else:
+            parts.append("(...)")
+        return "".join(reversed(parts)), hint
+
+    # -- records -----------------------------------------------------------------------------
+    def make_call(self, node: ast.Call, scope: _Scope, parent: int) -> Call:
+        text, hint = self.callee_text(node.func)
+        return Call(
+            line=node.lineno,
+            col=node.col_offset,
+            func=self.describe(node.func, scope),
+            args=tuple(None if type(a) is ast.Starred else self.describe(a, scope) for a in node.args),
+            kwargs=tuple((k.arg, self.describe(k.value, scope)) for k in node.keywords if k.arg),
+            text=text,
+            hint=hint,
+            parent=parent,
+        )
+
+    def decorator(self, node: ast.AST, scope: _Scope) -> Call:
+        if type(node) is ast.Call:
+            return self.make_call(node, scope, -1)
+        text, hint = self.callee_text(node)
+        return Call(node.lineno, node.col_offset, self.describe(node, scope), (), (), text, hint, -1, bare=True)
+
+    def bind(self, target: ast.AST, desc: Desc, scope: _Scope) -> None:
+        kind = type(target)
+        if kind is ast.Name:
+            if scope.kind == "module":
+                self.summary.globals[target.id] = desc
+            elif scope.kind == "class":
+                scope.cls.attrs[target.id] = desc
+            else:
+                scope.locals[target.id] = desc
+        elif kind is ast.Attribute and type(target.value) is ast.Name:
+            owner = self.lookup(target.value.id, scope)
+            if owner and owner[0] == "self" and desc is not None:
+                cls = self.summary.classes.get(owner[1])
+                if cls is not None:
+                    cls.attrs.setdefault(target.attr, desc)
+        elif kind in (ast.Tuple, ast.List):
+            for elt in target.elts:
+                self.bind(elt.value if type(elt) is ast.Starred else elt, None, scope)
+
+    def bind_import(self, node: ast.Import | ast.ImportFrom, scope: _Scope) -> None:
+        names = []
+        if type(node) is ast.Import:
+            for alias in node.names:
+                if alias.name.split(".")[0] == "gevent":
+                    self.summary.imports_gevent = True
+                if alias.asname:
+                    self.bind_name(alias.asname, alias.name, scope)
+                else:
+                    top = alias.name.split(".")[0]
+                    self.bind_name(top, top, scope)
+                names.append(alias.name)
+            module = names[0]
+        else:
+            base = node.module or ""
+            if node.level:
+                prefix = relative_base(self.module, self.is_package, node.level)
+                base = ".".join(p for p in (prefix, base) if p)
+            if base.split(".")[0] == "gevent":
+                self.summary.imports_gevent = True
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                self.bind_name(alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name, scope)
+                names.append(alias.name)
+            module = base
+        if scope.kind == "module":
+            self.summary.import_lines.append((node.lineno, module, tuple(names), type(node) is ast.ImportFrom))
+
+    def bind_name(self, name: str, dotted: str, scope: _Scope) -> None:
+        if scope.kind == "module":
+            self.summary.imports[name] = dotted
+        elif scope.kind == "class":
+            scope.cls.attrs[name] = ("ref", dotted)
+        else:
+            scope.locals[name] = ("ref", dotted)
+
+    def define_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope) -> _Scope:
+        qualname = f"{scope.qualname}.{node.name}" if scope.qualname else node.name
+        cls = scope.cls.qualname if scope.kind == "class" else ""
+        args = node.args
+        params = tuple(a.arg for a in args.posonlyargs + args.args)
+        function = Function(qualname, node.lineno, node.col_offset, params, cls)
+        # Decorators run in the enclosing scope, at definition time.
+        function.decorators = [self.decorator(d, scope) for d in node.decorator_list]
+        self.summary.functions[qualname] = function
+        ref = ("ref", self._global_ref(qualname))
+        if scope.kind == "class":
+            scope.cls.methods.add(node.name)
+        elif scope.kind == "function":
+            scope.function.nested.append(qualname)
+            scope.locals[node.name] = ref
+        inner = _Scope("function", qualname, scope, function.calls, function=function)
+        if cls and params:
+            kinds = {d.text for d in function.decorators}
+            if "staticmethod" not in kinds:
+                inner.locals[params[0]] = ("cls", cls) if "classmethod" in kinds else ("self", cls)
+        for name in params[1 if cls else 0:]:
+            inner.locals[name] = None
+        for a in (args.vararg, args.kwarg, *args.kwonlyargs):
+            if a is not None:
+                inner.locals[a.arg] = None
+        return inner
+
+    def define_class(self, node: ast.ClassDef, scope: _Scope) -> _Scope:
+        qualname = f"{scope.qualname}.{node.name}" if scope.qualname else node.name
+        info = ClassInfo(qualname, node.lineno, tuple(self.describe(b, scope) for b in node.bases))
+        self.summary.classes[qualname] = info
+        if scope.kind == "function":
+            scope.locals[node.name] = ("ref", self._global_ref(qualname))
+        # Class bodies run at definition time: their calls belong to the enclosing scope.
+        return _Scope("class", qualname, scope, scope.calls, cls=info)
+
+    # -- the walk ----------------------------------------------------------------------------
+    def prescan(self, tree: ast.Module) -> None:
+        """Module-level names first, so functions can refer to names defined below them."""
+        for node in tree.body:
+            kind = type(node)
+            if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                self.summary.globals.setdefault(node.name, None)
+            elif kind is ast.Assign:
+                for target in node.targets:
+                    if type(target) is ast.Name:
+                        self.summary.globals.setdefault(target.id, None)
+
+    def walk(self, tree: ast.Module) -> FileSummary:
+        self.prescan(tree)
+        module_scope = _Scope("module", "", None, self.summary.module_calls)
+        # Work items: (node, scope, parent call index) or a deferred binding.
+        stack: list = [(stmt, module_scope, -1) for stmt in reversed(tree.body)]
+        pop, push = stack.pop, stack.append
+        while stack:
+            item = pop()
+            node, scope, parent = item
+            if node is None:  # deferred binding: (None, (targets, value node), scope)
+                targets, value = scope
+                bind_scope = parent
+                desc = self.describe(value, bind_scope) if value is not None else None
+                for target in targets:
+                    self.bind(target, desc, bind_scope)
+                continue
+            kind = type(node)
+            if kind is ast.Call:
+                calls = scope.calls
+                index = len(calls)
+                calls.append(self.make_call(node, scope, parent))
+                for child in reversed(node.keywords):
+                    push((child.value, scope, index))
+                for child in reversed(node.args):
+                    push((child, scope, index))
+                push((node.func, scope, parent))
+            elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
+                targets = node.targets if kind is ast.Assign else [node.target]
+                if kind is not ast.AugAssign:
+                    push((None, (targets, node.value), scope))
+                for target in targets:
+                    if type(target) is not ast.Name:
+                        push((target, scope, parent))
+                if node.value is not None:
+                    push((node.value, scope, parent))
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                inner = self.define_function(node, scope)
+                for stmt in reversed(node.body):
+                    push((stmt, inner, -1))
+                for d in node.decorator_list:
+                    if type(d) is ast.Call:  # recorded on the function; walk only what it holds
+                        for child in d.args + [k.value for k in d.keywords]:
+                            push((child, scope, -1))
+                for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+                    push((default, scope, parent))
+            elif kind is ast.ClassDef:
+                inner = self.define_class(node, scope)
+                for stmt in reversed(node.body):
+                    push((stmt, inner, -1))
+                for child in node.bases + [k.value for k in node.keywords] + node.decorator_list:
+                    push((child, scope, parent))
+            elif kind is ast.With or kind is ast.AsyncWith:
+                for stmt in reversed(node.body):
+                    push((stmt, scope, parent))
+                for witem in reversed(node.items):
+                    if witem.optional_vars is not None:
+                        push((None, ([witem.optional_vars], witem.context_expr), scope))
+                    push((witem.context_expr, scope, parent))
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                self.bind_import(node, scope)
+            elif kind is ast.Name or kind is ast.Constant:
+                continue
+            else:
+                for child in reversed(list(ast.iter_child_nodes(node))):
+                    push((child, scope, parent))
+        return self.summary
+
+
+def summarise(tree: ast.Module, path: str, module: str, is_package: bool) -> FileSummary:
+    """Summarise one parsed module."""
+    return _Summariser(path, module, is_package).walk(tree)
