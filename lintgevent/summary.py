@@ -262,7 +262,7 @@ class _Summariser:
             for elt in target.elts:
                 self.bind(elt.value if type(elt) is ast.Starred else elt, None, scope)
 
-    def bind_import(self, node: ast.Import | ast.ImportFrom, scope: _Scope) -> None:
+    def bind_import(self, node: ast.Import | ast.ImportFrom, scope: _Scope, record: bool = True) -> None:
         names = []
         if type(node) is ast.Import:
             for alias in node.names:
@@ -288,7 +288,7 @@ class _Summariser:
                 self.bind_name(alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name, scope)
                 names.append(alias.name)
             module = base
-        if scope.kind == "module":
+        if record and scope.kind == "module":
             self.summary.import_lines.append((node.lineno, module, tuple(names), type(node) is ast.ImportFrom))
 
     def bind_name(self, name: str, dotted: str, scope: _Scope) -> None:
@@ -336,11 +336,13 @@ class _Summariser:
         return _Scope("class", qualname, scope, scope.calls, cls=info)
 
     # -- the walk ----------------------------------------------------------------------------
-    def prescan(self, tree: ast.Module) -> None:
-        """Module-level names first, so functions can refer to names defined below them."""
+    def prescan(self, tree: ast.Module, scope: _Scope) -> None:
+        """Module-level names first, so functions can refer to names defined or imported below them."""
         for node in tree.body:
             kind = type(node)
-            if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            if kind is ast.Import or kind is ast.ImportFrom:
+                self.bind_import(node, scope, record=False)
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
                 self.summary.globals.setdefault(node.name, None)
             elif kind is ast.Assign:
                 for target in node.targets:
@@ -348,8 +350,8 @@ class _Summariser:
                         self.summary.globals.setdefault(target.id, None)
 
     def walk(self, tree: ast.Module) -> FileSummary:
-        self.prescan(tree)
         module_scope = _Scope("module", "", None, self.summary.module_calls)
+        self.prescan(tree, module_scope)
         # Work items: (node, scope, parent call index) or a deferred binding.
         stack: list = [(stmt, module_scope, -1) for stmt in reversed(tree.body)]
         pop, push = stack.pop, stack.append

@@ -1,0 +1,513 @@
+"""The engine on small projects: call resolution, entry points, what is off the request path, deployments.
+
+Each project is written to a temp dir with `# error: GEVnnn` markers; the findings must equal them.
+"""
+import os
+import textwrap
+
+import pytest
+from markers import actual_in, expected_in
+
+from lintgevent.config import load_config
+from lintgevent.engine import analyse_project
+
+PATCH = "from gevent import monkey\nmonkey.patch_all()\n"
+
+
+def write(root, files: dict) -> str:
+    (root / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return str(root)
+
+
+def assert_markers(root, files: dict, **overrides):
+    directory = write(root, files)
+    assert actual_in(directory, **overrides) == expected_in(directory)
+
+
+def messages(root) -> dict:
+    result = analyse_project(str(root), load_config(str(root)), use_cache=False)
+    return {(os.path.relpath(f.path, root), f.line): f.message for f in result.findings}
+
+
+def test_chain_across_modules_reads_like_the_incident(tmp_path):
+    write(tmp_path, {
+        "gunicorn.conf.py": 'worker_class = "gevent"\n',
+        "app/__init__.py": "from flask import Flask\napp = Flask(__name__)\nfrom . import views\n",
+        "app/views.py": """
+            from flask import request
+            from . import app
+            from .operate.gen_op import CodeGenerator
+
+            @app.route("/cdkey_mana", methods=["POST"])
+            def cdkey_mana():
+                CodeGenerator(request.json).generate()
+                return "ok"
+        """,
+        "app/operate/__init__.py": "",
+        "app/operate/gen_op.py": """
+            import gzip
+
+            def write_sn_file(path, lines):
+                with gzip.open(path, "wb") as fh:
+                    fh.write(lines)
+
+            class CodeGenerator:
+                def __init__(self, spec):
+                    self.spec = spec
+
+                def generate(self):
+                    write_sn_file("/tmp/x.gz", b"data")
+        """,
+    })
+    assert messages(tmp_path) == {
+        ("app/operate/gen_op.py", 5): "GEV101 blocking file IO `gzip.open` on a request path (route POST /cdkey_mana"
+                                      " -> CodeGenerator.generate -> write_sn_file); offload it with gevent's threadpool",
+        ("app/operate/gen_op.py", 6): "GEV101 blocking file IO `fh.write` on a request path (route POST /cdkey_mana"
+                                      " -> CodeGenerator.generate -> write_sn_file); offload it with gevent's threadpool",
+    }
+
+
+def test_resolution_through_aliases_reexports_inheritance_and_attributes(tmp_path):
+    assert_markers(tmp_path, {
+        "svc/__init__.py": "from .store import save_all as persist\n",
+        "svc/store.py": """
+            import shutil
+
+            def save_all(src):
+                shutil.copyfile(src, "/srv/copy")  # error: GEV101
+
+            class Base:
+                def flush_log(self):
+                    open("/var/log/app.log", "a").write("x")  # error: GEV101, GEV101
+
+            class Repo(Base):
+                def save(self):
+                    self.flush_log()
+        """,
+        "svc/helpers.py": """
+            import os as operating_system
+
+            class Shell:
+                def run(self, cmd):
+                    operating_system.system(cmd)  # error: GEV102
+        """,
+        "web.py": PATCH + """
+from flask import Flask
+import svc
+import svc.helpers
+from svc.store import Repo as Repository
+
+app = Flask(__name__)
+
+
+class Service:
+    def __init__(self):
+        self.shell = svc.helpers.Shell()
+
+    def handle(self):
+        self.shell.run("ls")
+
+
+@app.get("/a")
+def a():
+    svc.persist("/tmp/in")
+    repo = Repository()
+    repo.save()
+    Service().handle()
+""",
+    })
+
+
+def test_greenlet_targets_of_every_kind_are_entry_points(tmp_path):
+    assert_markers(tmp_path, {
+        "worker.py": PATCH + """
+import gevent
+from gevent import Greenlet
+from gevent.pool import Group, Pool
+
+
+def one():
+    open("a").read()  # error: GEV101, GEV101
+
+def two(x):
+    os.system("x")  # error: GEV102
+
+def three():
+    import sqlite3
+    sqlite3.connect("db")  # error: GEV103
+
+def four(item):
+    import fcntl
+    fcntl.flock(item, 1)  # error: GEV105
+
+def five():
+    import shutil
+    shutil.rmtree("/tmp/x")  # error: GEV101
+
+class Jobs:
+    def __init__(self):
+        self.pool = Pool(4)
+
+    def start(self):
+        self.pool.spawn(self.job)
+
+    def job(self):
+        import shutil
+        shutil.move("a", "b")  # error: GEV101
+
+
+import os
+gevent.spawn(one)
+gevent.spawn_later(1, two, 3)
+Greenlet(three).start()
+Group().map(four, [1, 2])
+Greenlet.spawn(five)
+""",
+    })
+
+
+def test_off_request_paths_are_not_reported(tmp_path):
+    assert_markers(tmp_path, {
+        "app.py": PATCH + """
+import gevent
+import click
+from flask import Flask
+
+app = Flask(__name__)
+CONFIG = open("settings.json").read()   # import time
+
+
+def write_report(data):
+    with open("/srv/report", "w") as fh:
+        fh.write(data)
+
+
+def unused_helper():
+    open("/etc/passwd").read()
+
+
+@app.cli.command()
+def export():
+    write_report("cli")
+
+
+@click.command()
+def main_cli():
+    write_report("click")
+
+
+@app.route("/report")
+def report():
+    hub = gevent.get_hub()
+    hub.threadpool.apply(write_report, ("x",))
+    gevent.get_hub().threadpool.spawn(lambda: open("/srv/x").read())
+    return "ok"
+
+
+if __name__ == "__main__":
+    write_report("main")
+    open("x").write("y")
+""",
+    })
+
+
+def test_threads_are_greenlets_only_when_threads_are_patched(tmp_path):
+    source = """
+import threading
+from flask import Flask
+
+app = Flask(__name__)
+
+
+def background():
+    open("/srv/log").read()  {marker}
+
+
+@app.route("/start")
+def start():
+    threading.Thread(target=background).start()
+    return "ok"
+"""
+    patched = tmp_path / "patched"
+    unpatched = tmp_path / "unpatched"
+    patched.mkdir()
+    unpatched.mkdir()
+    assert_markers(patched, {"app.py": PATCH + source.format(marker="# error: GEV101, GEV101")})
+    assert_markers(unpatched, {"app.py": "from gevent import monkey\nmonkey.patch_all(thread=False)\n"
+                                         + source.format(marker="")})
+
+
+@pytest.mark.parametrize("deployment_file, text", [
+    ("Procfile", "web: gunicorn -k gevent app:app\n"),
+    ("Dockerfile", 'FROM python:3.11\nCMD ["gunicorn", "--worker-class=gevent", "app:app"]\n'),
+    (".env", 'GUNICORN_CMD_ARGS="--bind 0.0.0.0:80 --worker-class gevent"\n'),
+    ("gunicorn.conf.py", 'bind = "0.0.0.0:8000"\nworker_class = "gevent"\n'),
+    ("deploy/start.sh", "#!/bin/sh\nexec gunicorn -w 4 -k gevent app:app\n"),
+])
+def test_gunicorn_gevent_worker_is_detected_without_any_gevent_import(tmp_path, deployment_file, text):
+    assert_markers(tmp_path, {
+        deployment_file: text,
+        "app.py": """
+            import os
+            import time
+            from flask import Flask
+            app = Flask(__name__)
+
+            @app.route("/x")
+            def x():
+                time.sleep(1)
+                os.popen("ls").read()
+                return open("f").read()  # error: GEV101, GEV101
+        """,
+    })
+
+
+def test_sync_gunicorn_worker_means_no_gevent_and_no_findings(tmp_path):
+    assert_markers(tmp_path, {
+        "Procfile": "web: gunicorn -w 4 app:app\n",
+        "app.py": """
+            from flask import Flask
+            app = Flask(__name__)
+
+            @app.route("/x")
+            def x():
+                return open("f").read()
+        """,
+    })
+
+
+def test_what_is_patched_decides_what_blocks(tmp_path):
+    assert_markers(tmp_path, {
+        "app.py": """
+            from gevent import monkey
+            monkey.patch_all(subprocess=False, time=False)
+            import os
+            import subprocess
+            import time
+            import requests
+            from flask import Flask
+            app = Flask(__name__)
+
+            @app.route("/x")
+            def x():
+                os.popen("ls").read()  # error: GEV102
+                subprocess.check_output(["ls"])  # error: GEV102
+                time.sleep(1)  # error: GEV104
+                requests.get("http://example.invalid")
+        """,
+    })
+
+
+def test_pywsgi_without_patching_blocks_on_everything(tmp_path):
+    assert_markers(tmp_path, {
+        "server.py": """
+            import socket
+            import time
+            import requests
+            from gevent.pywsgi import WSGIServer
+
+            def application(environ, start_response):
+                time.sleep(0.1)  # error: GEV104
+                requests.get("http://127.0.0.1:1/")  # error: GEV104
+                sock = socket.create_connection(("127.0.0.1", 1))  # error: GEV104
+                sock.sendall(b"x")  # error: GEV104
+                start_response("200 OK", [])
+                return [b"ok"]
+
+            if __name__ == "__main__":
+                WSGIServer(("127.0.0.1", 8000), application).serve_forever()
+        """,
+    })
+
+
+def test_driver_patching_is_recognised(tmp_path):
+    assert_markers(tmp_path, {
+        "app.py": PATCH + """
+import grpc
+import psycopg2
+import zmq.green as zmq
+from grpc.experimental import gevent as grpc_gevent
+from psycogreen.gevent import patch_psycopg
+from flask import Flask
+
+patch_psycopg()
+grpc_gevent.init_gevent()
+app = Flask(__name__)
+
+
+@app.route("/x")
+def x():
+    psycopg2.connect("dbname=x").cursor().execute("select 1")
+    grpc.insecure_channel("localhost:1")
+    zmq.Context().socket(1).recv()
+    import MySQLdb
+    MySQLdb.connect()  # error: GEV103
+""",
+    })
+
+
+def test_configured_entry_points_and_deployment_override(tmp_path):
+    files = {
+        "tasks/__init__.py": "",
+        "tasks/jobs.py": """
+            def nightly():
+                open("/srv/big").read()  # error: GEV101, GEV101
+        """,
+    }
+    assert_markers(tmp_path, files, entry_points=["tasks.jobs.*"], deployment="gunicorn-gevent")
+    write(tmp_path, files)
+    assert actual_in(str(tmp_path), entry_points=["tasks.jobs.*"]) == set(), "no gevent: nothing"
+
+
+def test_astroid_infers_a_file_returned_by_a_helper(tmp_path):
+    assert_markers(tmp_path, {
+        "app.py": PATCH + """
+import gzip
+from flask import Flask
+
+app = Flask(__name__)
+
+
+def _open_out(path):
+    return gzip.open(path, "wb")  # error: GEV101
+
+
+@app.post("/dump")
+def dump():
+    fh = _open_out("/srv/out.gz")
+    fh.write(b"data")  # error: GEV101
+    buffer = make_buffer()
+    buffer.write(b"fine")
+
+
+def make_buffer():
+    import io
+    return io.BytesIO()
+""",
+    })
+
+
+def test_web_frameworks_entry_points(tmp_path):
+    assert_markers(tmp_path, {
+        "Procfile": "web: gunicorn -k gevent site:app\n",
+        "views.py": """
+            import falcon
+            from flask.views import MethodView
+            from pyramid.view import view_config
+
+            class Upload(MethodView):
+                def post(self):
+                    open("/srv/a", "w")  # error: GEV101
+
+            class Resource:
+                def on_get(self, req, resp):
+                    open("/srv/b")  # error: GEV101
+
+            @view_config(route_name="home")
+            def home(request):
+                open("/srv/c")  # error: GEV101
+
+            def wsgi_app(environ, start_response):
+                open("/srv/d")  # error: GEV101
+
+            def registered():
+                open("/srv/e")  # error: GEV101
+
+            def not_a_view():
+                open("/srv/f")
+        """,
+        "site.py": """
+            from flask import Flask
+            import views
+            app = Flask(__name__)
+            app.add_url_rule("/upload", view_func=views.Upload.as_view("upload"))
+            app.add_url_rule("/registered", "registered", views.registered)
+        """,
+        "shop/__init__.py": "",
+        "shop/views.py": """
+            from django.views import View
+
+            def detail(request, pk):
+                open("/srv/g")  # error: GEV101
+
+            class Listing(View):
+                def get(self, request):
+                    open("/srv/h")  # error: GEV101
+        """,
+        "shop/urls.py": """
+            from django.urls import path
+            from . import views
+            urlpatterns = [path("<int:pk>/", views.detail), path("", views.Listing.as_view())]
+        """,
+    })
+
+
+def test_patch_order(tmp_path):
+    assert_markers(tmp_path, {
+        "late.py": '"""Doc."""\nfrom __future__ import annotations\nimport os\nimport requests\n'
+                   "from gevent import monkey\nmonkey.patch_all()  # error: GEV401\n",
+        "sleep_first.py": "from time import sleep\nfrom gevent import monkey\nmonkey.patch_all()  # error: GEV401\n",
+        "fine.py": '"""Doc."""\nimport os\nimport sys\nimport gevent\nfrom gevent import monkey\nmonkey.patch_all()\n'
+                   "import requests\n",
+    })
+
+
+def test_shortest_chain_is_reported(tmp_path):
+    write(tmp_path, {
+        "app.py": PATCH + """
+from flask import Flask
+app = Flask(__name__)
+
+def leaf():
+    open("x")
+
+def middle():
+    leaf()
+
+@app.route("/long")
+def long_way():
+    middle()
+
+@app.route("/short")
+def short_way():
+    leaf()
+""",
+    })
+    (message,) = messages(tmp_path).values()
+    assert "(route GET /short -> leaf)" in message
+
+
+def test_decorator_wrappers_run_on_the_request_path(tmp_path):
+    assert_markers(tmp_path, {
+        "Procfile": "web: gunicorn -k gevent app:app\n",
+        "db.py": """
+            import functools
+            import MySQLdb
+
+            def with_db(name):
+                def decorator(func):
+                    @functools.wraps(func)
+                    def wrapper(*args, **kwargs):
+                        conn = MySQLdb.connect(db=name)  # error: GEV103
+                        try:
+                            return func(conn, *args, **kwargs)
+                        finally:
+                            conn.close()  # error: GEV103
+                    return wrapper
+                return decorator
+        """,
+        "app.py": """
+            from flask import Flask
+            from db import with_db
+            app = Flask(__name__)
+
+            @app.route("/users")
+            @with_db("replica")
+            def users(conn):
+                return "ok"
+        """,
+    })

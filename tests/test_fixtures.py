@@ -1,0 +1,38 @@
+"""The fixture projects: findings equal the markers, and flake8 agrees with `lintgevent check`."""
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+from markers import actual_in, expected_in
+
+FIXTURES = os.path.join(REPO, "fixtures")
+PROJECTS = sorted(d for d in os.listdir(FIXTURES) if os.path.isdir(os.path.join(FIXTURES, d)))
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_findings_match_markers(project):
+    directory = os.path.join(FIXTURES, project)
+    assert actual_in(directory) == expected_in(directory)
+
+
+def test_no_gevent_project_gets_nothing_although_it_is_full_of_blocking_calls():
+    directory = os.path.join(FIXTURES, "no_gevent")
+    assert actual_in(directory) == set()
+    assert actual_in(directory, deployment="gunicorn-gevent"), "forcing a gevent deployment must find its calls"
+
+
+def _run(*command):
+    done = subprocess.run([sys.executable, "-m", *command], cwd=FIXTURES, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    return sorted(line.removeprefix("./") for line in done.stdout.splitlines())
+
+
+def test_flake8_and_check_give_the_same_findings_on_every_fixture():
+    from_flake8 = _run("flake8", "--select", "GEV", "-j", "2", ".")
+    from_check = _run("lintgevent", "check", ".")
+    assert from_flake8 == from_check
+    assert len(from_check) == len(expected_in(FIXTURES))
