@@ -1,9 +1,11 @@
 """The engine every front end shares: files -> summaries -> project index -> rules -> findings."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -135,9 +137,28 @@ def _deployment_key(roots: set[str], project_root: str) -> bytes:
     return b"\n".join(parts)
 
 
+@contextmanager
+def _gc_paused():
+    """Summaries and index hold no reference cycles; the cyclic collector would rescan all of them
+    after every few thousand AST nodes (it halves the time of a cold run on a large code base)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def analyse_project(project_root: str, config: Config, use_cache: bool = True,
                     extra_files: tuple[str, ...] = ()) -> ProjectResult:
     """Check every Python file of a project; findings and errors for all of them."""
+    with _gc_paused():
+        return _analyse_project(project_root, config, use_cache, extra_files)
+
+
+def _analyse_project(project_root: str, config: Config, use_cache: bool,
+                     extra_files: tuple[str, ...]) -> ProjectResult:
     project_root = os.path.abspath(project_root)
     cache = Cache(project_root, enabled=use_cache)
     paths = python_files(project_root, project_root, config.exclude)

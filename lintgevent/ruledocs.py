@@ -1,4 +1,4 @@
-"""Each rule's documentation: rules/<CODE>/README.md, shipped inside the package as lintgevent/rules/."""
+"""Each rule's documentation: rules/<CODE>/README.md, shipped inside the package as lintgevent/rule_docs/."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ from importlib import resources
 
 def rules_directory() -> str | None:
     """The packaged docs in an installed wheel, or the repository's rules/ in a source checkout."""
-    packaged = resources.files("lintgevent").joinpath("rules")
+    packaged = resources.files("lintgevent").joinpath("rule_docs")
     if packaged.is_dir():
         return str(packaged)
     checkout = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
