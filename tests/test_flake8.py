@@ -1,0 +1,90 @@
+"""The flake8 front end: real flake8 runs with noqa, select/ignore, config files, -j and the cache."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+APP = """\
+from gevent import monkey
+monkey.patch_all()
+import os
+from flask import Flask
+from helpers import save
+
+app = Flask(__name__)
+
+
+@app.route("/a")
+def a():
+    save("x")
+    os.system("ls")  # noqa: GEV102
+    open("y")  # noqa
+    return "ok"
+
+
+def nightly():
+    open("z")
+"""
+HELPERS = """\
+def save(data):
+    with open("/srv/out", "w") as fh:
+        fh.write(data)  # noqa:GEV1
+"""
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = demo\n")
+    (tmp_path / "app.py").write_text(APP)
+    (tmp_path / "helpers.py").write_text(HELPERS)
+    return tmp_path
+
+
+def flake8(cwd, *args):
+    done = subprocess.run([sys.executable, "-m", "flake8", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, sorted(done.stdout.splitlines())
+
+
+def test_cross_module_finding_through_flake8_with_noqa(project):
+    code, lines = flake8(project, "--select", "GEV", ".")
+    assert code == 1
+    assert lines == ["./helpers.py:2:10: GEV101 blocking file IO `open` on a request path "
+                     "(route GET /a -> save); offload it with gevent's threadpool"]
+
+
+def test_select_ignore_and_extend_select(project):
+    assert flake8(project, "--select", "GEV", "--ignore", "GEV101", ".") == (0, [])
+    assert flake8(project, "--select", "GEV102", ".") == (0, [])
+    code, lines = flake8(project, "--select", "E999", "--extend-select", "GEV1", ".")
+    assert code == 1 and len(lines) == 1 and "GEV101" in lines[0]
+
+
+def test_options_from_a_flake8_config_file_and_parallel_jobs(project):
+    (project / "tox.ini").write_text(textwrap.dedent("""\
+        [flake8]
+        select = GEV
+        lintgevent-entry-points = app.nightly
+        """))
+    code, lines = flake8(project, "-j", "2", ".")
+    assert code == 1
+    assert [line.split(": ")[0] for line in lines] == ["./app.py:19:5", "./helpers.py:2:10"]
+    assert "(entry point app.nightly)" in lines[0]
+    (project / "tox.ini").write_text("[flake8]\nselect = GEV\nlintgevent-deployment = none\n")
+    assert flake8(project, ".") == (0, [])
+
+
+def test_the_cache_is_shared_and_ignorable(project):
+    flake8(project, "--select", "GEV", "-j", "2", ".")
+    cache = project / ".lintgevent_cache"
+    assert (cache / ".gitignore").read_text().strip().endswith("*")
+    assert (cache / "CACHEDIR.TAG").exists()
+    assert not [name for _, _, files in os.walk(cache) for name in files if name.startswith(".tmp-")]
+    first = flake8(project, "--select", "GEV", ".")
+    (project / "helpers.py").write_text(HELPERS.replace("/srv/out", "/srv/other"))
+    assert flake8(project, "--select", "GEV", ".") == first, "same findings after an edit that changes no line"
+    (project / "helpers.py").write_text("def save(data):\n    return data\n")
+    assert flake8(project, "--select", "GEV", ".") == (0, []), "an edit must invalidate the cached results"
