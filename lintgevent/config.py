@@ -35,6 +35,8 @@ class Config:
             value = getattr(self, name)
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"`{name.replace('_', '-')}` must be a list of strings, not {value!r}")
+        self.select = [code.upper() for code in self.select]
+        self.ignore = [code.upper() for code in self.ignore]
         if self.deployment not in DEPLOYMENTS:
             raise ConfigError(f"`deployment` must be one of {', '.join(DEPLOYMENTS)}, not {self.deployment!r}")
         unknown = sorted(set(self.unpatched) - set(PATCH_ALL_DEFAULTS))

@@ -200,5 +200,5 @@ def _check(summaries: list[FileSummary], project_root: str, config: Config) -> l
     reach = Reachability(index, entries)
     reach.run(entries.collect(config.entry_points))
     findings = list(blocking.check(index, reach, deployments, ReceiverInference()))
-    findings.extend(patch_order.check(index))
+    findings.extend(patch_order.check(index, deployments))
     return findings

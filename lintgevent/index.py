@@ -17,6 +17,8 @@ from .catalog import Catalog
 from .summary import Call, ClassInfo, FileSummary, Function
 
 STDLIB = frozenset(sys.stdlib_module_names)
+# Names resolved through more aliases and re-exports than this are left unknown.
+MAX_RESOLUTION_DEPTH = 64
 
 
 class ProjectIndex:
@@ -33,6 +35,7 @@ class ProjectIndex:
         self._global_memo: dict = {}
         self._method_memo: dict = {}
         self._busy: set = set()
+        self._depth = 0
 
     # -- lookups -----------------------------------------------------------------------------
     def function(self, key: tuple) -> Function | None:
@@ -57,13 +60,15 @@ class ProjectIndex:
         key = (dotted, root)
         if key in self._global_memo:
             return self._global_memo[key]
-        if key in self._busy:  # an import cycle
-            return None
+        if key in self._busy or self._depth >= MAX_RESOLUTION_DEPTH:  # an import cycle, or an alias chain
+            return None                                                  # too long to follow
         self._busy.add(key)
+        self._depth += 1
         try:
             value = self._resolve_global(dotted, root)
         finally:
             self._busy.discard(key)
+            self._depth -= 1
         self._global_memo[key] = value
         return value
 

@@ -5,6 +5,7 @@ import ast
 import fnmatch
 import io
 import os
+import stat
 import sys
 import threading
 import tokenize
@@ -81,7 +82,10 @@ def python_files(directory: str, root: str, exclude: list[str]) -> list[str]:
 
 def read_source(path: str, max_size: int) -> bytes:
     try:
-        size = os.path.getsize(path)
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError("not a regular file")
+        size = info.st_size
         if size > max_size:
             raise SourceError(f"file too large to check ({size:,} bytes; the limit is {max_size:,})")
         with open(path, "rb") as handle:
@@ -122,10 +126,14 @@ def parse_source(data: bytes, filename: str) -> ast.Module:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         data.decode(encoding)
-    except (SyntaxError, LookupError) as error:
-        raise SourceError(f"bad encoding declaration: {error}") from None
     except UnicodeDecodeError as error:
         raise SourceError(f"cannot be decoded as {error.encoding} (byte {error.start}: {error.reason})") from None
+    except (SyntaxError, LookupError) as error:
+        try:  # no declaration at all, just bytes that are not UTF-8 in the first two lines
+            data.decode("utf-8")
+        except UnicodeDecodeError as undecodable:
+            raise SourceError(f"cannot be decoded as utf-8 (byte {undecodable.start}: {undecodable.reason})") from None
+        raise SourceError(f"bad encoding declaration: {error}") from None
     try:
         try:
             return ast.parse(data, filename)

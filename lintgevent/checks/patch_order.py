@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 
-from ..deployment import PATCH_ALL
+from ..deployment import PATCH_ALL, Deployment
 from ..findings import Finding
 from ..index import ProjectIndex
 from ..rules import RULES
@@ -32,9 +32,9 @@ def sensitive(module: str, names: tuple, is_from: bool) -> bool:
     return True  # third-party or project code may import any of the above
 
 
-def check(index: ProjectIndex) -> Iterator[Finding]:
+def check(index: ProjectIndex, deployments: dict[str, Deployment]) -> Iterator[Finding]:
     for fs in index.files.values():
-        if not fs.imports_gevent:
+        if not fs.imports_gevent or not deployments[index.root_of[fs.path]].uses_gevent:
             continue
         for call in fs.module_calls:
             if call.hint != "patch_all" or index.evaluate(call.func, fs) != ("ext", PATCH_ALL):

@@ -1,0 +1,357 @@
+"""Files that cannot be checked, or are hard to check, next to a good file.
+
+Every broken file must be named on stderr with a reason (`path: error: reason; skipped`), without a
+traceback, and must not stop the good file's finding from being reported.  Huge but valid files must
+be analysed, not rejected.  Most runs are real `python -m lintgevent` processes: a crash in a parser
+thread or a stack overflow would show there and nowhere else.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lintgevent import cli
+from lintgevent.config import load_config
+from lintgevent.engine import analyse_project
+from lintgevent.summary import summarise
+
+PATCHED_APP_HEAD = """\
+from gevent import monkey; monkey.patch_all()
+from flask import Flask
+
+app = Flask(__name__)
+"""
+GOOD = PATCHED_APP_HEAD + """
+
+@app.route("/read")
+def read():
+    data = open("data.txt")
+    return data
+"""
+GOOD_FINDING = ("good.py:9:12: GEV101 blocking file IO `open` on a request path (route GET /read); "
+                "offload it with gevent's threadpool")
+ERROR_LINE = re.compile(r"^(?P<path>\S+): error: (?P<reason>.+); skipped$")
+
+
+def project(root: Path, pyproject: str = "[project]\nname = 'demo'\n") -> Path:
+    (root / "pyproject.toml").write_text(pyproject)
+    (root / "good.py").write_text(GOOD)
+    return root
+
+
+def lintgevent(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lintgevent", "check", "--no-cache", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def errors(stderr: str) -> dict[str, str]:
+    """path -> reason, from the error lines; any other line on stderr fails the test."""
+    found = {}
+    for line in stderr.splitlines():
+        match = ERROR_LINE.match(line)
+        assert match, f"unexpected stderr line: {line!r}"
+        found[match["path"]] = match["reason"]
+    return found
+
+
+def assert_skipped(done: subprocess.CompletedProcess, name: str, reason: str) -> str:
+    """The broken file is reported with a matching reason, the good file's finding is still there."""
+    assert "Traceback" not in done.stderr
+    assert "internal error" not in done.stderr
+    reported = errors(done.stderr)
+    assert name in reported, done.stderr
+    assert re.search(reason, reported[name]), reported[name]
+    assert GOOD_FINDING in done.stdout.splitlines()
+    assert done.returncode == 1
+    return reported[name]
+
+
+def assert_analysed(done: subprocess.CompletedProcess, *findings: str) -> None:
+    assert "Traceback" not in done.stderr
+    assert done.stderr == ""
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == sorted([GOOD_FINDING, *findings])
+
+
+# -- files that cannot be parsed --------------------------------------------------------------
+
+JUNK = random.Random(20240312).randbytes(4096)
+BROKEN = {
+    "syntax-error": (b"def broken(:\n    pass\n", r"^syntax error at line 1, column \d+: "),
+    "latin-1-first-line": (b'NAME = "caf\xe9 cr\xe8me"\n', r"encoding|decoded"),
+    "latin-1-later-line": (b'"""Menu."""\n\n\nNAME = "caf\xe9 cr\xe8me"\n', r"encoding|decoded"),
+    "bad-coding-cookie": (b"# -*- coding: klingon -*-\nx = 1\n", r"encoding"),
+    "nul-bytes": (b"x = 1\x00\ny = 2\n", r"NUL bytes"),
+    "binary-junk": (JUNK, r"NUL bytes|encoding|decoded|syntax error"),
+    "binary-junk-without-nul": (JUNK.replace(b"\0", b"\x01"), r"encoding|decoded|syntax error"),
+    "1000-nested-brackets": (b"x = " + b"[" * 1000 + b"]" * 1000 + b"\n",
+                             r"too many nested parentheses|too deeply nested"),
+    "deep-unary-operators": (b"x = " + b"-" * 100_000 + b"1\n", r"too deeply nested|syntax error"),
+}
+
+
+@pytest.mark.parametrize("content,reason", BROKEN.values(), ids=BROKEN.keys())
+def test_unparsable_file_is_skipped_with_a_reason(tmp_path, content, reason):
+    project(tmp_path)
+    (tmp_path / "broken.py").write_bytes(content)
+    done = lintgevent(tmp_path)
+    assert_skipped(done, "broken.py", reason)
+    assert done.stdout.splitlines() == [GOOD_FINDING]
+
+
+def test_template_string(tmp_path):
+    project(tmp_path)
+    (tmp_path / "tstring.py").write_text('name = "world"\ngreeting = t"hello {name}"\n')
+    done = lintgevent(tmp_path)
+    if sys.version_info >= (3, 14):
+        assert_analysed(done)
+    else:
+        reason = assert_skipped(done, "tstring.py", r"^syntax error at line 2")
+        assert "newer than this Python" in reason
+
+
+def test_broken_file_asked_for_by_name(tmp_path):
+    project(tmp_path)
+    (tmp_path / "broken.py").write_bytes(b"x = 1\x00\n")
+    done = lintgevent(tmp_path, "broken.py", "good.py")
+    assert_skipped(done, "broken.py", "NUL bytes")
+    # Asked for alone, it is still an error, and errors alone make the run fail.
+    done = lintgevent(tmp_path, "broken.py")
+    assert "Traceback" not in done.stderr
+    assert errors(done.stderr) == {"broken.py": "contains NUL bytes (a binary file?)"}
+    assert (done.returncode, done.stdout) == (1, "")
+    # Only the files asked for are reported, broken or not.
+    done = lintgevent(tmp_path, "good.py")
+    assert (done.returncode, done.stdout.splitlines(), done.stderr) == (1, [GOOD_FINDING], "")
+
+
+def test_errors_keep_json_output_valid(tmp_path, capsys, monkeypatch):
+    project(tmp_path)
+    (tmp_path / "broken.py").write_text("def broken(:\n")
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["check", "--no-cache", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert [(d["path"], d["line"], d["code"]) for d in json.loads(out)] == [("good.py", 9, "GEV101")]
+    assert set(errors(err)) == {"broken.py"}
+
+
+def test_every_kind_of_broken_file_at_once(tmp_path, capsys, monkeypatch):
+    project(tmp_path)
+    for number, content in enumerate(content for content, _ in BROKEN.values()):
+        (tmp_path / f"broken_{number}.py").write_bytes(content)
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["check", "--no-cache"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out.splitlines() == [GOOD_FINDING]
+    assert sorted(errors(err)) == sorted(f"broken_{n}.py" for n in range(len(BROKEN)))
+
+
+# -- files that are big but valid --------------------------------------------------------------
+
+def test_20000_term_expression_is_analysed(tmp_path):
+    project(tmp_path)
+    total = " + ".join(["1"] * 20_000)
+    (tmp_path / "sums.py").write_text(PATCHED_APP_HEAD + f"""
+TOTAL = {total}
+
+
+@app.route("/sum")
+def sums():
+    extra = {total}
+    return open("sum.txt"), TOTAL + extra
+""")
+    done = lintgevent(tmp_path)
+    assert_analysed(done, "sums.py:12:12: GEV101 blocking file IO `open` on a request path (route GET /sum); "
+                          "offload it with gevent's threadpool")
+
+
+def test_100000_line_file_is_analysed(tmp_path):
+    project(tmp_path)
+    filler = "pass\n" * 100_000
+    (tmp_path / "long.py").write_text(PATCHED_APP_HEAD + filler + """
+
+@app.route("/long")
+def long_view():
+    return open("long.txt")
+""")
+    line = 4 + 100_000 + 5
+    done = lintgevent(tmp_path)
+    assert_analysed(done, f"long.py:{line}:12: GEV101 blocking file IO `open` on a request path "
+                          "(route GET /long); offload it with gevent's threadpool")
+
+
+# -- files that are not regular, or too large --------------------------------------------------
+
+def symlink(target: str, link: Path) -> None:
+    try:
+        os.symlink(target, link)
+    except (OSError, NotImplementedError):
+        pytest.skip("symbolic links are not available here")
+
+
+def test_symlink_loop(tmp_path):
+    project(tmp_path)
+    symlink("b.py", tmp_path / "a.py")
+    symlink("a.py", tmp_path / "b.py")
+    done = lintgevent(tmp_path)
+    assert "Traceback" not in done.stderr
+    reported = errors(done.stderr)
+    assert set(reported) == {"a.py", "b.py"}
+    assert all(reason.startswith("cannot read") for reason in reported.values())
+    assert done.stdout.splitlines() == [GOOD_FINDING]
+    assert done.returncode == 1
+
+
+def test_symlinked_directory_loop(tmp_path):
+    project(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "views.py").write_text(GOOD.replace('"/read"', '"/sub"'))
+    symlink("..", tmp_path / "sub" / "loop")
+    done = lintgevent(tmp_path)  # terminates: the loop is not followed round and round
+    assert "Traceback" not in done.stderr
+    errors(done.stderr)  # nothing but well-formed error lines
+    # Each real file is reported once, under its own name, never again through sub/loop/.
+    assert done.stdout.splitlines() == [
+        GOOD_FINDING, os.path.join("sub", "views.py") + GOOD_FINDING[len("good.py"):].replace("/read", "/sub")]
+    assert done.returncode == 1
+    # Asked for through the loop, the same files are found, under the names they were asked by.
+    done = lintgevent(tmp_path, os.path.join("sub", "loop", "good.py"))
+    assert "Traceback" not in done.stderr
+    assert done.stdout.splitlines() == [os.path.join("sub", "loop", "good.py") + GOOD_FINDING[len("good.py"):]]
+    assert done.returncode == 1
+
+
+def test_file_over_the_configured_size_limit(tmp_path):
+    project(tmp_path, pyproject="[tool.lintgevent]\nmax-file-size = 4096\n")
+    big = PATCHED_APP_HEAD + "".join(f"VALUE_{n} = {n}\n" for n in range(1000)) + """
+
+@app.route("/big")
+def big():
+    return open("big.txt")
+"""
+    (tmp_path / "big.py").write_text(big)
+    done = lintgevent(tmp_path)
+    reason = assert_skipped(done, "big.py", r"too large")
+    assert f"{len(big.encode()):,} bytes" in reason
+    assert "4,096" in reason
+    assert done.stdout.splitlines() == [GOOD_FINDING]  # big.py's own finding is not there: it was skipped
+
+
+# -- the engine's own walkers on deep nesting (in-process) -------------------------------------
+
+def nested_ifs(name: str, depth: int, body: str) -> str:
+    """A function with `depth` nested if blocks (the tokenizer allows at most 99 indentation levels)."""
+    lines = [f"def {name}(x):"]
+    lines += ["    " * (level + 1) + f"if x > {level}:" for level in range(depth)]
+    lines.append("    " * (depth + 1) + body)
+    return "\n".join(lines) + "\n"
+
+
+def elif_chain(name: str, length: int, body: str) -> str:
+    """if/elif/else: each elif is an If nested in the previous one's orelse, `length` deep."""
+    lines = [f"def {name}(x):", "    if x == 0:", "        return 0"]
+    for value in range(1, length):
+        lines += [f"    elif x == {value}:", f"        return {value}"]
+    lines += ["    else:", f"        {body}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_deeply_nested_helpers_are_analysed_in_process(tmp_path):
+    helpers = "\n\n".join([
+        nested_ifs("nested", 97, 'return open("nested.txt")'),
+        elif_chain("chained", 150, 'return open("chained.txt")'),
+        "def wrapped(x):\n    return " + "str(" * 150 + 'open("wrapped.txt")' + ")" * 150 + "\n",
+    ])
+    ast.parse(helpers)  # valid Python, at the limits of the parser
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "helpers.py").write_text(helpers)
+    (tmp_path / "app.py").write_text(PATCHED_APP_HEAD + """
+from helpers import chained, nested, wrapped
+
+
+@app.route("/deep")
+def deep():
+    return nested(1), chained(1), wrapped(1)
+""")
+    result = analyse_project(str(tmp_path), load_config(str(tmp_path)), use_cache=False)
+    assert result.errors == []
+    lines = helpers.splitlines()
+    expected = {
+        (lines.index(line) + 1, line.index("open"), "(route GET /deep -> " + name + ")")
+        for name, line in (
+            ("nested", next(x for x in lines if "nested.txt" in x)),
+            ("chained", next(x for x in lines if "chained.txt" in x)),
+            ("wrapped", next(x for x in lines if "wrapped.txt" in x)),
+        )
+    }
+    found = {(f.line, f.col, f.message[f.message.index("("):f.message.index(")") + 1])
+             for f in result.findings if f.path.endswith("helpers.py") and f.code == "GEV101"
+             and "`open`" in f.message}
+    assert found == expected
+
+
+def test_summary_walk_survives_nesting_deeper_than_the_parser_allows():
+    """150 (and 3000) nested `if` blocks: built as an AST, since source code cannot indent that far."""
+    for depth in (150, 3000):
+        tree = ast.parse("def deep(x):\n    pass\n")
+        function = tree.body[0]
+        innermost = ast.parse('open("deep.txt")').body[0]
+        node = innermost
+        for level in range(depth):
+            node = ast.If(test=ast.Name(id="x", ctx=ast.Load()), body=[node], orelse=[])
+        function.body = [node]
+        for line, item in enumerate(ast.walk(tree), start=1):  # iterative: gives every node a place
+            if "lineno" in item._attributes:
+                item.lineno = item.end_lineno = getattr(item, "lineno", line)
+                item.col_offset = item.end_col_offset = getattr(item, "col_offset", 0)
+        summary = summarise(tree, "/project/deep.py", "deep", False)
+        calls = summary.functions["deep"].calls
+        assert [(c.text, c.func) for c in calls] == [("open", ("ref", "builtins.open"))]
+
+
+def test_long_call_chain_keeps_every_hop(tmp_path):
+    hops = 300
+    functions = "".join(f"\n\ndef f{n}():\n    return f{n + 1}()\n" for n in range(hops - 1))
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "chain.py").write_text(PATCHED_APP_HEAD + """
+
+@app.route("/chain")
+def start():
+    return f0()
+""" + functions + f"\n\ndef f{hops - 1}():\n    return open('end.txt')\n")
+    result = analyse_project(str(tmp_path), load_config(str(tmp_path)), use_cache=False)
+    assert result.errors == []
+    [finding] = result.findings
+    assert finding.chain == " -> ".join(["route GET /chain", *(f"f{n}" for n in range(hops))])
+
+
+def test_long_chain_of_module_level_aliases(tmp_path):
+    """`a1 = a0`, `a2 = a1`, ...: a short chain is followed; a 400-deep one is left unknown (nothing is
+    guessed) without losing the other findings of the project."""
+    project(tmp_path)
+    for count, expected in ((20, True), (400, False)):
+        aliases = "a0 = open\n" + "".join(f"a{n} = a{n - 1}\n" for n in range(1, count))
+        (tmp_path / "aliases.py").write_text(aliases + f"\n\ndef use():\n    return a{count - 1}('x.txt')\n")
+        (tmp_path / "views.py").write_text(PATCHED_APP_HEAD + """
+from aliases import use
+
+
+@app.route("/alias")
+def alias():
+    return use()
+""")
+        done = lintgevent(tmp_path)
+        assert "internal error" not in done.stderr
+        alias_finding = (f"aliases.py:{count + 4}:12: GEV101 blocking file IO `a{count - 1}` on a request path "
+                         "(route GET /alias -> use); offload it with gevent's threadpool")
+        assert_analysed(done, *([alias_finding] if expected else []))
