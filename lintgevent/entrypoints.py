@@ -150,12 +150,13 @@ class EntryPoints:
             if hint == "register":
                 self.add_view(call.arg(1, "viewset"), fs, VIEW, f"view {path}")
                 return
+            if hint == "add_view":  # Pyramid's Configurator.add_view(view, route_name=...)
+                name = call.arg(-1, "route_name")
+                self.add_view(call.arg(0, "view"), fs, VIEW, f"view {name[1] if name and name[0] == 'str' else '?'}")
+                return
             value = index.evaluate(call.func, fs)
-            if value and value[0] == "ext":
-                if value[1] in DJANGO_ROUTES:
-                    self.add_view(call.arg(1, "view"), fs, VIEW, f"view {path}")
-                elif value[1] == "pyramid.config.Configurator().add_view" or hint == "add_view":
-                    self.add_view(call.arg(0, "view"), fs, VIEW, "view")
+            if value and value[0] == "ext" and value[1] in DJANGO_ROUTES:
+                self.add_view(call.arg(1, "view"), fs, VIEW, f"view {path}")
             return
         runner = self.runner_of(call, fs)
         if runner is None:

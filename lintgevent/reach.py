@@ -36,7 +36,8 @@ class Reachability:
         for call in function.calls:
             runner = self.entries.runner_of(call, fs)
             parent = out[call.parent] if call.parent >= 0 else None
-            offloaded = parent is not None and (parent.offloaded or (parent.runner or ("",))[0] == "offload")
+            offloaded = parent is not None and (
+                parent.offloaded or (parent.runner is not None and parent.runner[0] == "offload"))
             out.append(Site(call, self.index.callee(call, fs), runner, offloaded))
         self._sites[key] = out
         return out
