@@ -85,6 +85,20 @@ class FileSummary:
     imports_gevent: bool = False
 
 
+def _too_deep(desc: Desc) -> bool:
+    """Descriptors nest through local variables (`x = x.next()` ten thousand times): fold the deep
+    ones to unknown, so the index, the cache and pickle never recurse far."""
+    stack = [(desc, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_CHAIN:
+            return True
+        for part in current[1:] if type(current) is tuple else ():
+            if type(part) is tuple and part and part[0] in ("attr", "call", "item", "div"):
+                stack.append((part, depth + 1))
+    return False
+
+
 class _Scope:
     """A function body, a class body or the module, while it is being walked."""
 
@@ -194,7 +208,7 @@ class _Summariser:
                 desc = ("item", desc)
             else:
                 desc = ("div", desc)
-        return desc
+        return None if _too_deep(desc) else desc
 
     @staticmethod
     def callee_text(node: ast.AST) -> tuple[str, str]:

@@ -511,3 +511,11 @@ def test_decorator_wrappers_run_on_the_request_path(tmp_path):
                 return "ok"
         """,
     })
+
+
+def test_values_nested_through_thousands_of_assignments_stay_shallow(tmp_path):
+    rebinding = "".join("    fh = fh.wrapper()\n" for _ in range(5000))
+    assert_markers(tmp_path, {
+        "app.py": PATCH + "from flask import Flask\napp = Flask(__name__)\n\n\n@app.route('/x')\ndef x():\n"
+                  "    fh = open('/srv/x')  # error: GEV101\n" + rebinding + "    fh.write(b'')\n",
+    })
