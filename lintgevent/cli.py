@@ -15,7 +15,7 @@ from .findings import FileError, Finding
 from .noqa import suppressed
 from .ruledocs import rule_doc
 from .rules import RULES, selected
-from .sources import find_project_root, python_files
+from .sources import find_project_root, import_root, python_files
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--extend-select", type=_codes, default=[], help="add to the selected codes")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write .lintgevent_cache/")
+    check.add_argument("--show-deployment", action="store_true",
+                       help="print, on stderr, what each import root runs under (gevent worker, patching)")
     check.add_argument("--entry-point", action="append", dest="entry_points", metavar="NAME",
                        help="extra entry point: dotted name or glob (repeatable)")
     check.add_argument("--deployment", choices=DEPLOYMENTS, help="override deployment detection")
@@ -98,6 +100,11 @@ def run_check(args: argparse.Namespace) -> int:
         findings.extend(f for f in result.findings if f.path in wanted and selected(f.code, select, ignore)
                         and not _suppressed_by_noqa(f, lines_cache))
         errors.extend(e for e in result.errors if e.path in wanted)
+        if args.show_deployment:
+            roots = {import_root(f)[0] for f in wanted}
+            for root_dir, deployment in sorted(result.deployments.items()):
+                if root_dir in roots:
+                    print(f"{_display(root_dir)}: {deployment.describe()}", file=sys.stderr)
     findings.sort()
     for error in sorted(errors):
         print(f"{_display(error.path)}: error: {error.reason}; skipped", file=sys.stderr)

@@ -50,6 +50,19 @@ class Deployment:
             if flags.get(name, default):
                 self.patched.add(name)
 
+    def describe(self) -> str:
+        """One line for `lintgevent check --show-deployment`."""
+        if not self.uses_gevent:
+            return "no gevent: not checked"
+        unpatched = sorted(set(PATCH_ALL_DEFAULTS) - self.patched)
+        text = "gevent, " + ("nothing patched" if not self.patched else
+                             "patched: " + ", ".join(sorted(self.patched))
+                             + (f"; not patched: {', '.join(unpatched)}" if unpatched else ""))
+        extras = [name for name in ("psycogreen", "grpc_gevent") if getattr(self, name)]
+        if extras:
+            text += "; " + ", ".join(extras)
+        return text + (f" ({'; '.join(dict.fromkeys(self.source))})" if self.source else "")
+
     def blocks(self, condition: str) -> bool:
         """Does a catalog `blocks` condition hold here?"""
         if condition == "always":

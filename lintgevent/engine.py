@@ -35,6 +35,7 @@ class ProjectResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    deployments: dict[str, Deployment] = field(default_factory=dict)  # import root -> what runs it
 
 
 @lru_cache(maxsize=1)
@@ -90,7 +91,7 @@ def _detect_deployments(index: ProjectIndex, project_root: str, config: Config) 
             if worker and worker[0] == "str" and worker[1].split(".")[-1].startswith(GEVENT_WORKER_NAMES):
                 d.uses_gevent = True
                 d.patch_all({})
-                d.source.append(f"worker_class in {fs.path}")
+                d.source.append(f"worker_class in {os.path.relpath(fs.path, project_root)}")
             calls = list(fs.module_calls)
             for function in fs.functions.values():
                 calls.extend(function.calls)
@@ -102,7 +103,7 @@ def _detect_deployments(index: ProjectIndex, project_root: str, config: Config) 
                 if name == PATCH_ALL:
                     flags = {k: v[1] for k, v in call.kwargs if v and v[0] == "const"}
                     d.patch_all(flags)
-                    d.source.append(f"patch_all at {fs.path}:{call.line}")
+                    d.source.append(f"patch_all at {os.path.relpath(fs.path, project_root)}:{call.line}")
                 elif name in SINGLE_PATCHES:
                     d.patched.add(SINGLE_PATCHES[name])
                 elif name in PSYCOGREEN:
@@ -118,7 +119,7 @@ def _detect_deployments(index: ProjectIndex, project_root: str, config: Config) 
                     d.uses_gevent = True
                 if gunicorn or uwsgi_monkey:
                     d.patch_all({})
-                    d.source.append(f"gevent worker in {path}")
+                    d.source.append(f"gevent worker in {os.path.relpath(path, project_root)}")
         apply_override(d, config.deployment, config.unpatched)
         deployments[root] = d
     return deployments
@@ -176,7 +177,7 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
                           *(p.encode() + b"\0" + hashlib.blake2b(contents[p]).digest() for p in sorted(contents)))
     cached = cache.get("results", results_key)
     if cached is not None:
-        result.findings, errors = cached
+        result.findings, errors, result.deployments = cached
         result.errors.extend(errors)
         return result
 
@@ -187,13 +188,15 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
             summaries.append(_summary(path, data, cache))
         except SourceError as error:
             parse_errors.append(FileError(path, str(error)))
-    result.findings = sorted(set(_check(summaries, project_root, config)))
+    findings, result.deployments = _check(summaries, project_root, config)
+    result.findings = sorted(set(findings))
     result.errors.extend(parse_errors)
-    cache.put("results", results_key, (result.findings, parse_errors))
+    cache.put("results", results_key, (result.findings, parse_errors, result.deployments))
     return result
 
 
-def _check(summaries: list[FileSummary], project_root: str, config: Config) -> list[Finding]:
+def _check(summaries: list[FileSummary], project_root: str,
+           config: Config) -> tuple[list[Finding], dict[str, Deployment]]:
     index = ProjectIndex(summaries, {s.path: _import_root(s.path)[0] for s in summaries}, load_catalog())
     deployments = _detect_deployments(index, project_root, config)
     entries = EntryPoints(index, deployments)
@@ -201,4 +204,4 @@ def _check(summaries: list[FileSummary], project_root: str, config: Config) -> l
     reach.run(entries.collect(config.entry_points))
     findings = list(blocking.check(index, reach, deployments, ReceiverInference()))
     findings.extend(patch_order.check(index, deployments))
-    return findings
+    return findings, deployments

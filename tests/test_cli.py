@@ -594,3 +594,13 @@ def test_process_version_rules_explain(tmp_path):
     done = run_process(tmp_path, "explain", "GEV999")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+def test_show_deployment_says_what_was_detected(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "Procfile").write_text("web: gunicorn -k gevent app:app\n")
+    (tmp_path / "app.py").write_text("from gevent import monkey\nmonkey.patch_all(subprocess=False)\n")
+    assert cli.main(["check", "--no-cache", "--show-deployment", str(tmp_path)]) == 0
+    line = capsys.readouterr().err.strip()
+    assert line.endswith("gevent, patched: dns, os, queue, select, signal, socket, ssl, subprocess, thread, time; "
+                         "not patched: sys (gevent worker in Procfile; patch_all at app.py:2)")
