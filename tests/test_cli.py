@@ -603,4 +603,4 @@ def test_show_deployment_says_what_was_detected(tmp_path, capsys):
     assert cli.main(["check", "--no-cache", "--show-deployment", str(tmp_path)]) == 0
     line = capsys.readouterr().err.strip()
     assert line.endswith("gevent, patched: dns, os, queue, select, signal, socket, ssl, subprocess, thread, time; "
-                         "not patched: sys (gevent worker in Procfile; patch_all at app.py:2)")
+                         "not patched: sys (patch_all at app.py:2; gevent worker in Procfile)")
