@@ -99,6 +99,16 @@ def _too_deep(desc: Desc) -> bool:
     return False
 
 
+class _Bind:
+    """A deferred assignment on the walk's stack: bind the targets once the value was walked."""
+
+    __slots__ = ("targets", "value")
+
+    def __init__(self, targets: list, value: ast.AST | None):
+        self.targets = targets
+        self.value = value
+
+
 class _Scope:
     """A function body, a class body or the module, while it is being walked."""
 
@@ -366,21 +376,17 @@ class _Summariser:
     def walk(self, tree: ast.Module) -> FileSummary:
         module_scope = _Scope("module", "", None, self.summary.module_calls)
         self.prescan(tree, module_scope)
-        # Work items: (node, scope, parent call index) or a deferred binding.
+        # Work items: (node or _Bind, scope, index of the call whose arguments hold the node).
         stack: list = [(stmt, module_scope, -1) for stmt in reversed(tree.body)]
         pop, push = stack.pop, stack.append
         while stack:
-            item = pop()
-            node, scope, parent = item
-            if node is None:  # deferred binding: (None, (targets, value node), scope)
-                targets, value = scope
-                bind_scope = parent
-                desc = self.describe(value, bind_scope) if value is not None else None
-                for target in targets:
-                    self.bind(target, desc, bind_scope)
-                continue
+            node, scope, parent = pop()
             kind = type(node)
-            if kind is ast.Call:
+            if kind is _Bind:  # after the value's own calls were walked
+                desc = self.describe(node.value, scope) if node.value is not None else None
+                for target in node.targets:
+                    self.bind(target, desc, scope)
+            elif kind is ast.Call:
                 calls = scope.calls
                 index = len(calls)
                 calls.append(self.make_call(node, scope, parent))
@@ -392,7 +398,7 @@ class _Summariser:
             elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
                 targets = node.targets if kind is ast.Assign else [node.target]
                 if kind is not ast.AugAssign:
-                    push((None, (targets, node.value), scope))
+                    push((_Bind(targets, node.value), scope, parent))
                 for target in targets:
                     if type(target) is not ast.Name:
                         push((target, scope, parent))
@@ -419,7 +425,7 @@ class _Summariser:
                     push((stmt, scope, parent))
                 for witem in reversed(node.items):
                     if witem.optional_vars is not None:
-                        push((None, ([witem.optional_vars], witem.context_expr), scope))
+                        push((_Bind([witem.optional_vars], witem.context_expr), scope, parent))
                     push((witem.context_expr, scope, parent))
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self.bind_import(node, scope)
