@@ -306,11 +306,11 @@ def report_targets(parse: Timing, cold: Timing, warm: Timing, flake8: Timing) ->
     cold_ratio = cold.seconds / parse.seconds
     warm_ratio = warm.seconds / parse.seconds
     print("\nratios and targets")
-    print(f"  cold / parse          {cold_ratio:8.2f}x   target <= {COLD_TARGET}x"
+    print(f"  cold / parse          {cold_ratio:8.3f}x   target <= {COLD_TARGET}x"
           f"      {verdict(cold_ratio <= COLD_TARGET)}")
-    print(f"  warm / parse          {warm_ratio:8.2f}x   target <= {WARM_TARGET}x"
+    print(f"  warm / parse          {warm_ratio:8.3f}x   target <= {WARM_TARGET}x"
           f"      {verdict(warm_ratio <= WARM_TARGET)}")
-    print(f"  cold / flake8-async   {cold.seconds / flake8.seconds:8.2f}x   (no target)")
+    print(f"  cold / flake8-async   {cold.seconds / flake8.seconds:8.3f}x   (no target)")
     print(f"  cold peak RSS     {megabytes(cold.max_rss):>12}   target < "
           f"{megabytes(MEMORY_TARGET)}   {verdict(cold.max_rss < MEMORY_TARGET)}")
 
