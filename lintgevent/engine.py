@@ -24,7 +24,8 @@ from .reach import Reachability
 from .sources import SourceError, import_root, parse_source, python_files, read_source
 from .summary import FileSummary, summarise
 
-SUMMARY_FORMAT = 1
+# Bump when the shape of cached summaries or results changes.
+CACHE_FORMAT = 2
 DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent", *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
 GEVENT_WORKER_NAMES = ("gevent", "ggevent", "GeventWorker", "GeventWebSocketWorker", "GeventPyWSGIWorker")
 
@@ -40,7 +41,7 @@ class ProjectResult:
 
 @lru_cache(maxsize=1)
 def _salt() -> bytes:
-    return f"{__version__}|{SUMMARY_FORMAT}|{load_catalog().digest}|{sys.version_info[:2]}".encode()
+    return f"{__version__}|{CACHE_FORMAT}|{load_catalog().digest}|{sys.version_info[:2]}".encode()
 
 
 def _digest(*parts: bytes) -> str:
@@ -60,7 +61,7 @@ def _summary(path: str, data: bytes, cache: Cache) -> FileSummary:
     root, module, is_package = _import_root(path)
     key = _digest(_salt(), module.encode(), bytes([is_package]), data)
     summary = cache.get("summary", key)
-    if summary is None:
+    if not isinstance(summary, FileSummary):
         tree = parse_source(data, path)
         try:
             summary = summarise(tree, path, module, is_package)
@@ -176,7 +177,7 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
     results_key = _digest(_salt(), config.fingerprint().encode(), _deployment_key(roots, project_root),
                           *(p.encode() + b"\0" + hashlib.blake2b(contents[p]).digest() for p in sorted(contents)))
     cached = cache.get("results", results_key)
-    if cached is not None:
+    if isinstance(cached, tuple) and len(cached) == 3:
         result.findings, errors, result.deployments = cached
         result.errors.extend(errors)
         return result

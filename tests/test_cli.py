@@ -8,6 +8,7 @@ Every test builds its own small project under tmp_path; `check` runs in-process 
 from __future__ import annotations
 
 import json
+import pickle
 import os
 import re
 import subprocess
@@ -604,3 +605,16 @@ def test_show_deployment_says_what_was_detected(tmp_path, capsys):
     line = capsys.readouterr().err.strip()
     assert line.endswith("gevent, patched: dns, os, queue, select, signal, socket, ssl, subprocess, thread, time; "
                          "not patched: sys (patch_all at app.py:2; gevent worker in Procfile)")
+
+
+def test_a_cache_entry_of_another_shape_is_a_miss(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "app.py").write_text("from gevent import monkey\nmonkey.patch_all()\nfrom flask import Flask\n"
+                                     "app = Flask(__name__)\n\n\n@app.route('/')\ndef index():\n"
+                                     "    return open('x').read()\n")
+    assert cli.main(["check", str(tmp_path)]) == 1
+    first = capsys.readouterr().out
+    for path in (tmp_path / ".lintgevent_cache").rglob("*.pickle"):
+        path.write_bytes(pickle.dumps(("stale", "shape")))
+    assert cli.main(["check", str(tmp_path)]) == 1
+    assert capsys.readouterr().out == first
