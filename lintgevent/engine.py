@@ -26,7 +26,8 @@ from .summary import FileSummary, summarise
 
 # Bump when the shape of cached summaries or results changes.
 CACHE_FORMAT = 2
-DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent", *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
+DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent",
+                              *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
 GEVENT_WORKER_NAMES = ("gevent", "ggevent", "GeventWorker", "GeventWebSocketWorker", "GeventPyWSGIWorker")
 
 
