@@ -94,8 +94,7 @@ def run_check(args: argparse.Namespace) -> int:
         select = (args.select or config.select) + args.extend_select
         ignore = args.ignore if args.ignore is not None else config.ignore
         wanted = set(files)
-        extra = tuple(f for f in files if not f.endswith(".py"))
-        result = analyse_project(root, config, use_cache=not args.no_cache, extra_files=extra)
+        result = analyse_project(root, config, use_cache=not args.no_cache, extra_files=tuple(files))
         lines_cache: dict = {}
         findings.extend(f for f in result.findings if f.path in wanted and selected(f.code, select, ignore)
                         and not _suppressed_by_noqa(f, lines_cache))

@@ -618,3 +618,14 @@ def test_a_cache_entry_of_another_shape_is_a_miss(tmp_path, capsys):
         path.write_bytes(pickle.dumps(("stale", "shape")))
     assert cli.main(["check", str(tmp_path)]) == 1
     assert capsys.readouterr().out == first
+
+
+def test_a_file_asked_for_by_name_is_checked_even_in_a_skipped_folder(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "app.py").write_text("from gevent import monkey\nmonkey.patch_all()\nfrom flask import Flask\n"
+                                               "app = Flask(__name__)\n\n\n@app.route('/')\ndef index():\n"
+                                               "    return open('x')\n")
+    assert cli.main(["check", "--no-cache", str(tmp_path)]) == 0, "build/ is skipped when walking"
+    assert cli.main(["check", "--no-cache", str(tmp_path / "build" / "app.py")]) == 1
+    assert "app.py:9:12: GEV101" in capsys.readouterr().out

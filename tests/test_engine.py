@@ -521,3 +521,10 @@ def test_values_nested_through_thousands_of_assignments_stay_shallow(tmp_path):
         "app.py": PATCH + "from flask import Flask\napp = Flask(__name__)\n\n\n@app.route('/x')\ndef x():\n"
                   "    fh = open('/srv/x')  # error: GEV101\n" + rebinding + "    fh.write(b'')\n",
     })
+
+
+def test_one_finding_per_position_naming_the_inner_call(tmp_path):
+    write(tmp_path, {"app.py": PATCH + "from flask import Flask\napp = Flask(__name__)\n\n\n"
+                                       "@app.route('/')\ndef index():\n    return open('x').read()\n"})
+    assert messages(tmp_path) == {("app.py", 9): "GEV101 blocking file IO `open` on a request path (route GET /); "
+                                                 "offload it with gevent's threadpool"}

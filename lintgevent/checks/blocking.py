@@ -61,6 +61,8 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
         if not deployment.uses_gevent:
             continue
         chain = None
+        # `open(p).read()`: both calls start at one position; one finding there, naming the inner call.
+        at_position: dict[tuple, Finding] = {}
         for site in reach.sites(key):
             if site.offloaded or site.callee is None or site.callee[0] != "ext":
                 continue
@@ -75,4 +77,6 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
             chain = chain or reach.chain(key)
             rule = RULES[entry.code]
             message = f"{entry.code} {describe(entry, site)} on a request path ({chain}); {rule.advice}"
-            yield Finding(fs.path, site.call.line, site.call.col, entry.code, message, chain)
+            position = (site.call.line, site.call.col, entry.code)
+            at_position[position] = Finding(fs.path, *position, message, chain)
+        yield from at_position.values()
