@@ -35,8 +35,8 @@ class EntryPoints:
         if key not in self.found or priority < self.found[key][0]:
             self.found[key] = (priority, label)
 
-    def threads_patched(self, key: tuple) -> bool:
-        return "thread" in self.deployments[self.index.root_of[key[0]]].patched
+    def threads_patched(self, path: str) -> bool:
+        return "thread" in self.deployments[self.index.root_of[path]].patched
 
     # -- the ways in --------------------------------------------------------------------------
     def collect(self, configured: list[str]) -> dict[tuple, tuple[int, str]]:
@@ -102,7 +102,7 @@ class EntryPoints:
                     self.add(index.find_method(cls_key, method), VIEW, f"view {info.qualname}.{method}")
                 return
             if name in ("threading.Thread", "gevent.Greenlet", "gevent.greenlet.Greenlet"):
-                if name != "threading.Thread" or self.threads_patched(cls_key):
+                if name != "threading.Thread" or self.threads_patched(cls_key[0]):
                     run = "run" if name == "threading.Thread" else "_run"
                     self.add(index.find_method(cls_key, run), GREENLET, f"greenlet {info.qualname}.{run}")
                 return
@@ -162,7 +162,7 @@ class EntryPoints:
         if runner is None:
             return
         kind, target = runner
-        if kind == "greenlet" or (kind == "thread" and self.threads_patched((fs.path, ""))):
+        if kind == "greenlet" or (kind == "thread" and self.threads_patched(fs.path)):
             label = "greenlet" if kind == "greenlet" else "thread (a greenlet under patching)"
             for key in self.callables(target):
                 self.add(key, GREENLET, f"{label} {key[1]}")

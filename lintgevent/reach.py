@@ -57,7 +57,7 @@ class Reachability:
                 method = index.find_method(value[1], "__call__")
                 if method:
                     yield method
-        threads_patched = self.entries.threads_patched(key)
+        threads_patched = self.entries.threads_patched(key[0])
         for site in self.sites(key):
             if site.offloaded:
                 continue
