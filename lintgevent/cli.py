@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .catalog import load_catalog
 from .config import ConfigError, load_config
 from .deployment import DEPLOYMENTS
 from .engine import analyse_project
@@ -46,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exclude", type=lambda s: [p.strip() for p in s.split(",") if p.strip()],
                        help="comma-separated glob patterns of paths to skip")
 
-    commands.add_parser("rules", help="list the rules")
+    rules = commands.add_parser("rules", help="list the rules")
+    rules.add_argument("--calls", action="store_true", help="also list each rule's catalog entries")
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("code")
     return parser
@@ -115,9 +117,14 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if findings or errors else EXIT_CLEAN
 
 
-def run_rules() -> int:
+def run_rules(with_calls: bool) -> int:
+    calls = load_catalog().calls.values()
     for rule in RULES.values():
         print(f"{rule.code}  {rule.title}")
+        if with_calls:
+            for entry in (e for e in calls if e.code == rule.code):
+                condition = f" [{entry.when}]" if entry.when else ""
+                print(f"    {entry.pattern}{condition}  blocks: {entry.blocks}")
     return EXIT_CLEAN
 
 
@@ -136,13 +143,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return run_check(args)
         if args.command == "rules":
-            return run_rules()
+            return run_rules(args.calls)
         return run_explain(args.code)
     except ConfigError as error:
         print(f"lintgevent: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `lintgevent check | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FINDINGS
     except Exception as error:  # a bug of ours: one clear line, never a traceback
         if os.environ.get("LINTGEVENT_DEBUG"):
             raise

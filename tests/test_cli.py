@@ -629,3 +629,12 @@ def test_a_file_asked_for_by_name_is_checked_even_in_a_skipped_folder(tmp_path, 
     assert cli.main(["check", "--no-cache", str(tmp_path)]) == 0, "build/ is skipped when walking"
     assert cli.main(["check", "--no-cache", str(tmp_path / "build" / "app.py")]) == 1
     assert "app.py:9:12: GEV101" in capsys.readouterr().out
+
+
+def test_rules_calls_lists_the_catalog(capsys):
+    assert cli.main(["rules", "--calls"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "    os.system  blocks: always" in out
+    assert "    os.popen  blocks: unpatched:subprocess" in out
+    assert "    json.dump [file_arg:1]  blocks: always" in out
+    assert out.index("GEV101  regular-file IO on a request path") < out.index("    gzip.open  blocks: always")
