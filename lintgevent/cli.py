@@ -59,19 +59,21 @@ def _display(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def _requested_files(paths: list[str], exclude: list[str]) -> dict[str, list[str]]:
-    """Project root -> the files asked for in it."""
+def _paths_by_project(paths: list[str]) -> dict[str, list[str]]:
+    """Project root -> the files and directories asked for in it."""
     by_root: dict[str, list[str]] = {}
     for path in paths:
         if not os.path.exists(path) and not os.path.islink(path):
             raise ConfigError(f"no such file or directory: {path}")
-        root = find_project_root(path)
-        files = by_root.setdefault(root, [])
-        if os.path.isdir(path):
-            files.extend(python_files(os.path.abspath(path), root, exclude))
-        else:
-            files.append(os.path.abspath(path))
+        by_root.setdefault(find_project_root(path), []).append(os.path.abspath(path))
     return by_root
+
+
+def _expand(paths: list[str], root: str, exclude: list[str]) -> list[str]:
+    files: list[str] = []
+    for path in paths:
+        files.extend(python_files(path, root, exclude) if os.path.isdir(path) else [path])
+    return files
 
 
 def _suppressed_by_noqa(finding: Finding, lines_cache: dict) -> bool:
@@ -90,9 +92,9 @@ def run_check(args: argparse.Namespace) -> int:
                  "unpatched": args.unpatched, "exclude": args.exclude}
     findings: list[Finding] = []
     errors: list[FileError] = []
-    first_config = load_config(find_project_root(args.paths[0]), overrides)
-    for root, files in _requested_files(args.paths, first_config.exclude).items():
+    for root, paths in _paths_by_project(args.paths).items():
         config = load_config(root, overrides)
+        files = _expand(paths, root, config.exclude)
         select = (args.select or config.select) + args.extend_select
         ignore = args.ignore if args.ignore is not None else config.ignore
         wanted = set(files)
