@@ -16,7 +16,9 @@ PSYCOGREEN = ("psycogreen.gevent.patch_psycopg",)
 GRPC_GEVENT = ("grpc.experimental.gevent.init_gevent",)
 DEPLOYMENTS = ("auto", "gunicorn-gevent", "patched", "unpatched", "none")
 
-_GEVENT_WORKER = r"(?:gevent\b|[\w.]*(?:ggevent\.\w+|GeventWebSocketWorker|GeventWorker|GeventPyWSGIWorker))"
+_GEVENT_WORKER = (r"(?:gevent(?:_wsgi|_pywsgi)?\b"
+                  r"|[\w.]*(?:ggevent\.\w+|GeventWebSocketWorker|GeventWorker|GeventPyWSGIWorker))")
+GEVENT_WORKER = re.compile(_GEVENT_WORKER)
 GUNICORN_GEVENT = re.compile(
     rf"""(?:(?:^|\s)(?:-k|--worker-class)(?:\s+|=)["']?{_GEVENT_WORKER}"""
     rf"""|worker[_-]class\s*[=:]\s*["']?{_GEVENT_WORKER})""",
@@ -91,16 +93,30 @@ def deployment_files(directory: str) -> list[str]:
     return sorted(found)
 
 
-def scan_deployment_text(path: str) -> tuple[bool, bool, bool]:
+def read_deployment_files(directories: list[str]) -> dict[str, dict[str, bytes]]:
+    """Directory -> {path: content} of its deployment files (oversized ones are left out)."""
+    found: dict[str, dict[str, bytes]] = {}
+    for directory in directories:
+        contents = found[directory] = {}
+        for path in deployment_files(directory):
+            try:
+                if os.path.getsize(path) <= MAX_DEPLOYMENT_FILE:
+                    with open(path, "rb") as handle:
+                        contents[path] = handle.read()
+            except OSError:
+                continue
+    return found
+
+
+def scan_deployment_text(data: bytes) -> tuple[bool, bool, bool]:
     """(gunicorn gevent worker, uwsgi gevent loop, uwsgi monkey patching) as a file declares them."""
-    try:
-        if os.path.getsize(path) > MAX_DEPLOYMENT_FILE:
-            return False, False, False
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return False, False, False
+    text = data.decode("utf-8", "replace")
     return bool(GUNICORN_GEVENT.search(text)), bool(UWSGI_GEVENT.search(text)), bool(UWSGI_MONKEY.search(text))
+
+
+def is_gevent_worker(worker_class: str) -> bool:
+    """A gunicorn `worker_class` value that runs the app under gevent."""
+    return GEVENT_WORKER.fullmatch(worker_class) is not None
 
 
 def apply_override(deployment: Deployment, mode: str, unpatched: list[str]) -> None:

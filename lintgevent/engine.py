@@ -15,7 +15,7 @@ from .catalog import load_catalog
 from .checks import blocking, patch_order
 from .config import Config
 from .deployment import (GRPC_GEVENT, PATCH_ALL, PSYCOGREEN, SINGLE_PATCHES, Deployment, apply_override,
-                         deployment_files, scan_deployment_text)
+                         is_gevent_worker, read_deployment_files, scan_deployment_text)
 from .entrypoints import EntryPoints
 from .findings import FileError, Finding
 from .index import ProjectIndex
@@ -28,7 +28,6 @@ from .summary import FileSummary, summarise
 CACHE_FORMAT = 2
 DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent",
                               *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
-GEVENT_WORKER_NAMES = ("gevent", "ggevent", "GeventWorker", "GeventWebSocketWorker", "GeventPyWSGIWorker")
 
 
 @dataclass
@@ -53,7 +52,7 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=None)
 def _import_root(path: str) -> tuple[str, str, bool]:
     return import_root(path)
 
@@ -82,22 +81,21 @@ def _deployment_chain(root: str, project_root: str) -> list[str]:
     return chain
 
 
-def _detect_deployments(index: ProjectIndex, project_root: str, config: Config) -> dict[str, Deployment]:
+def _detect_deployments(index: ProjectIndex, project_root: str, config: Config,
+                        deployment_texts: dict[str, dict[str, bytes]]) -> dict[str, Deployment]:
+    declared = {directory: {path: scan_deployment_text(data) for path, data in files.items()}
+                for directory, files in deployment_texts.items()}
     deployments: dict[str, Deployment] = {}
-    files_text: dict[str, tuple] = {}
     for root, modules in index.by_root.items():
         d = Deployment()
         for fs in modules.values():
             d.uses_gevent |= fs.imports_gevent
             worker = fs.globals.get("worker_class")
-            if worker and worker[0] == "str" and worker[1].split(".")[-1].startswith(GEVENT_WORKER_NAMES):
+            if worker and worker[0] == "str" and is_gevent_worker(worker[1]):
                 d.uses_gevent = True
                 d.patch_all({})
                 d.source.append(f"worker_class in {os.path.relpath(fs.path, project_root)}")
-            calls = list(fs.module_calls)
-            for function in fs.functions.values():
-                calls.extend(function.calls)
-            for call in calls:
+            for call in fs.all_calls():
                 if call.hint not in DEPLOYMENT_HINTS:
                     continue
                 value = index.evaluate(call.func, fs)
@@ -113,10 +111,7 @@ def _detect_deployments(index: ProjectIndex, project_root: str, config: Config) 
                 elif name in GRPC_GEVENT:
                     d.grpc_gevent = True
         for directory in _deployment_chain(root, project_root):
-            for path in deployment_files(directory):
-                if path not in files_text:
-                    files_text[path] = scan_deployment_text(path)
-                gunicorn, uwsgi, uwsgi_monkey = files_text[path]
+            for path, (gunicorn, uwsgi, uwsgi_monkey) in declared[directory].items():
                 if gunicorn or uwsgi:
                     d.uses_gevent = True
                 if gunicorn or uwsgi_monkey:
@@ -125,19 +120,6 @@ def _detect_deployments(index: ProjectIndex, project_root: str, config: Config) 
         apply_override(d, config.deployment, config.unpatched)
         deployments[root] = d
     return deployments
-
-
-def _deployment_key(roots: set[str], project_root: str) -> bytes:
-    """Content of every deployment file that can affect the result, for the results cache key."""
-    parts = []
-    for directory in sorted({d for r in roots for d in _deployment_chain(r, project_root)}):
-        for path in deployment_files(directory):
-            try:
-                with open(path, "rb") as handle:
-                    parts.append(path.encode() + b"\0" + hashlib.blake2b(handle.read()).digest())
-            except OSError:
-                continue
-    return b"\n".join(parts)
 
 
 @contextmanager
@@ -175,8 +157,12 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
         except SourceError as error:
             result.errors.append(FileError(path, str(error)))
     roots = {_import_root(p)[0] for p in contents}
-    results_key = _digest(_salt(), config.fingerprint().encode(), _deployment_key(roots, project_root),
-                          *(p.encode() + b"\0" + hashlib.blake2b(contents[p]).digest() for p in sorted(contents)))
+    deployment_texts = read_deployment_files(sorted({d for r in roots for d in _deployment_chain(r, project_root)}))
+    every_input = dict(contents)
+    for files in deployment_texts.values():
+        every_input.update(files)
+    results_key = _digest(_salt(), config.fingerprint().encode(),
+                          *(p.encode() + b"\0" + hashlib.blake2b(every_input[p]).digest() for p in sorted(every_input)))
     cached = cache.get("results", results_key)
     if isinstance(cached, tuple) and len(cached) == 3:
         result.findings, errors, result.deployments = cached
@@ -190,17 +176,17 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
             summaries.append(_summary(path, data, cache))
         except SourceError as error:
             parse_errors.append(FileError(path, str(error)))
-    findings, result.deployments = _check(summaries, project_root, config)
+    findings, result.deployments = _check(summaries, project_root, config, deployment_texts)
     result.findings = sorted(set(findings))
     result.errors.extend(parse_errors)
     cache.put("results", results_key, (result.findings, parse_errors, result.deployments))
     return result
 
 
-def _check(summaries: list[FileSummary], project_root: str,
-           config: Config) -> tuple[list[Finding], dict[str, Deployment]]:
+def _check(summaries: list[FileSummary], project_root: str, config: Config,
+           deployment_texts: dict[str, dict[str, bytes]]) -> tuple[list[Finding], dict[str, Deployment]]:
     index = ProjectIndex(summaries, {s.path: _import_root(s.path)[0] for s in summaries}, load_catalog())
-    deployments = _detect_deployments(index, project_root, config)
+    deployments = _detect_deployments(index, project_root, config, deployment_texts)
     entries = EntryPoints(index, deployments)
     reach = Reachability(index, entries)
     reach.run(entries.collect(config.entry_points))

@@ -57,23 +57,17 @@ class EntryPoints:
                     self.add(key, VIEW, f"Falcon responder {function.qualname}")
             for cls in fs.classes.values():
                 self.from_class((fs.path, cls.qualname))
-            for call in self.all_calls(fs):
+            for call in fs.all_calls():
                 self.from_call(call, fs)
         self.from_config(configured)
         return self.found
-
-    @staticmethod
-    def all_calls(fs: FileSummary):
-        yield from fs.module_calls
-        for function in fs.functions.values():
-            yield from function.calls
 
     def from_decorator(self, key: tuple, decorator: Call, fs: FileSummary) -> None:
         hint = decorator.hint
         if hint in ROUTE_HINTS and not decorator.bare:
             rule = decorator.arg(0, "rule")
             if rule and rule[0] == "str" and (hint == "route" or rule[1].startswith("/")):
-                methods = decorator.arg(-1, "methods") or decorator.arg(-1, "method")
+                methods = decorator.keyword("methods") or decorator.keyword("method")
                 if ROUTE_HINTS[hint]:
                     verbs = ROUTE_HINTS[hint]
                 elif methods and methods[0] == "strs":
@@ -86,7 +80,7 @@ class EntryPoints:
                 return
         value = self.index.evaluate(decorator.func, fs)
         if value and value[0] == "ext" and value[1] in PYRAMID_VIEWS:
-            route = decorator.arg(-1, "route_name")
+            route = decorator.keyword("route_name")
             name = route[1] if route and route[0] == "str" else key[1]
             self.add(key, VIEW, f"view {name}")
 
@@ -151,14 +145,14 @@ class EntryPoints:
                 self.add_view(call.arg(1, "viewset"), fs, VIEW, f"view {path}")
                 return
             if hint == "add_view":  # Pyramid's Configurator.add_view(view, route_name=...)
-                name = call.arg(-1, "route_name")
+                name = call.keyword("route_name")
                 self.add_view(call.arg(0, "view"), fs, VIEW, f"view {name[1] if name and name[0] == 'str' else '?'}")
                 return
             value = index.evaluate(call.func, fs)
             if value and value[0] == "ext" and value[1] in DJANGO_ROUTES:
                 self.add_view(call.arg(1, "view"), fs, VIEW, f"view {path}")
             return
-        runner = self.runner_of(call, fs)
+        runner = self.runner_of(call, fs, index.evaluate(call.func, fs))
         if runner is None:
             return
         kind, target = runner
@@ -172,9 +166,10 @@ class EntryPoints:
             for key in self.callables(target):
                 self.add(key, ROUTE, f"{label} {key[1]}")
 
-    def runner_of(self, call: Call, fs: FileSummary):
-        """(kind, resolved target) when the call hands a function to a greenlet, thread or threadpool."""
-        value = self.index.evaluate(call.func, fs)
+    def runner_of(self, call: Call, fs: FileSummary, function) -> tuple | None:
+        """(kind, resolved target) when the call, whose callee evaluated to `function`, hands a
+        function to a greenlet, a thread or a threadpool."""
+        value = function
         if value is None or value[0] != "ext":
             return None
         runner = self.index.catalog.runner(value[1])

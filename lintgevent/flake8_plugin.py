@@ -10,15 +10,22 @@ from . import __version__
 from .config import load_config
 from .deployment import DEPLOYMENTS
 from .engine import ProjectResult, analyse_project
+from .findings import Finding
 from .sources import find_project_root
 
-_projects: dict[tuple, ProjectResult] = {}
+_projects: dict[tuple, tuple[ProjectResult, dict[str, list[Finding]]]] = {}
 
 
-def _project(root: str, overrides: dict, use_cache: bool, extra: tuple[str, ...]) -> ProjectResult:
+def _project(root: str, overrides: dict, use_cache: bool,
+             extra: tuple[str, ...]) -> tuple[ProjectResult, dict[str, list[Finding]]]:
+    """The project's result and its findings by path, computed once per process."""
     key = (root, repr(sorted(overrides.items())), use_cache, extra)
     if key not in _projects:
-        _projects[key] = analyse_project(root, load_config(root, overrides), use_cache=use_cache, extra_files=extra)
+        result = analyse_project(root, load_config(root, overrides), use_cache=use_cache, extra_files=extra)
+        by_path: dict[str, list[Finding]] = {}
+        for finding in result.findings:
+            by_path.setdefault(finding.path, []).append(finding)
+        _projects[key] = result, by_path
     return _projects[key]
 
 
@@ -56,9 +63,8 @@ class Plugin:
             return
         path = os.path.abspath(self.filename)
         root = find_project_root(path)
-        result = _project(root, self.overrides, self.use_cache, ())
+        result, by_path = _project(root, self.overrides, self.use_cache, ())
         if path not in result.files:
-            result = _project(root, self.overrides, self.use_cache, (path,))
-        for finding in result.findings:
-            if finding.path == path:
-                yield finding.line, finding.col, finding.message, type(self)
+            result, by_path = _project(root, self.overrides, self.use_cache, (path,))
+        for finding in by_path.get(path, ()):
+            yield finding.line, finding.col, finding.message, type(self)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 
 from .catalog import Catalog
-from .summary import Call, ClassInfo, FileSummary, Function
+from .summary import ClassInfo, FileSummary, Function
 
 STDLIB = frozenset(sys.stdlib_module_names)
 # Names resolved through more aliases and re-exports than this are left unknown.
@@ -60,17 +60,22 @@ class ProjectIndex:
         key = (dotted, root)
         if key in self._global_memo:
             return self._global_memo[key]
-        if key in self._busy or self._depth >= MAX_RESOLUTION_DEPTH:  # an import cycle, or an alias chain
-            return None                                                  # too long to follow
+        value = self._guarded(key, lambda: self._resolve_global(dotted, root))
+        self._global_memo[key] = value
+        return value
+
+    def _guarded(self, key: tuple, compute):
+        """compute(), unless `key` is already being resolved further up (an import or alias cycle) or
+        the chain of resolutions is too long to follow: then the value is unknown."""
+        if key in self._busy or self._depth >= MAX_RESOLUTION_DEPTH:
+            return None
         self._busy.add(key)
         self._depth += 1
         try:
-            value = self._resolve_global(dotted, root)
+            return compute()
         finally:
             self._busy.discard(key)
             self._depth -= 1
-        self._global_memo[key] = value
-        return value
 
     def _resolve_global(self, dotted: str, root: str):
         parts = dotted.split(".")
@@ -100,14 +105,7 @@ class ProjectIndex:
         if name in fs.imports:
             return self.resolve_global(".".join([fs.imports[name], *rest[1:]]), root)
         if name in fs.globals:
-            key = ("global", fs.path, name)
-            if key in self._busy:
-                return None
-            self._busy.add(key)
-            try:
-                value = self.evaluate(fs.globals[name], fs)
-            finally:
-                self._busy.discard(key)
+            value = self._guarded(("global", fs.path, name), lambda: self.evaluate(fs.globals[name], fs))
             return self.attrs(value, rest[1:])
         if fs.is_package:
             sub = self.find_module(f"{fs.module}.{name}" if fs.module else name, root)
@@ -158,14 +156,8 @@ class ProjectIndex:
         if info is None or depth > 20:
             return None
         if name in info.attrs:
-            key = ("attr", cls_key, name)
-            if key in self._busy:
-                return None
-            self._busy.add(key)
-            try:
-                return self.evaluate(info.attrs[name], self.files[cls_key[0]])
-            finally:
-                self._busy.discard(key)
+            return self._guarded(("attr", cls_key, name),
+                                 lambda: self.evaluate(info.attrs[name], self.files[cls_key[0]]))
         for base in self.bases(cls_key):
             if base[0] == "class":
                 value = self.class_attr(base[1], name, depth + 1)
@@ -230,9 +222,8 @@ class ProjectIndex:
             return ("ext", self.catalog.fold(value[1] + "()"))
         return None
 
-    def callee(self, call: Call, fs: FileSummary):
-        """What a call site calls: a project function, a class, or a catalog name."""
-        value = self.evaluate(call.func, fs)
+    def callee(self, value):
+        """What calling a value runs: a project function, a class, or a catalog name."""
         if value is None:
             return None
         if value[0] == "class":

@@ -34,11 +34,12 @@ class Reachability:
         function = fs.functions[key[1]]
         out: list[Site] = []
         for call in function.calls:
-            runner = self.entries.runner_of(call, fs)
+            function = self.index.evaluate(call.func, fs)
+            runner = self.entries.runner_of(call, fs, function)
             parent = out[call.parent] if call.parent >= 0 else None
             offloaded = parent is not None and (
                 parent.offloaded or (parent.runner is not None and parent.runner[0] == "offload"))
-            out.append(Site(call, self.index.callee(call, fs), runner, offloaded))
+            out.append(Site(call, self.index.callee(function), runner, offloaded))
         self._sites[key] = out
         return out
 

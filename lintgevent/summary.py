@@ -42,7 +42,11 @@ class Call:
     parent: int  # index (in the same list) of the call whose arguments hold this one, or -1
     bare: bool = False  # a decorator used without a call: `@login_required`
 
+    def keyword(self, name: str) -> Desc:
+        return next((desc for keyword, desc in self.kwargs if keyword == name), None)
+
     def arg(self, index: int, keyword: str | None = None) -> Desc:
+        """The argument passed by keyword, else the one at that position."""
         if keyword:
             for name, desc in self.kwargs:
                 if name == keyword:
@@ -81,8 +85,14 @@ class FileSummary:
     imports: dict = field(default_factory=dict)  # module-level alias -> dotted name
     globals: dict = field(default_factory=dict)  # module-level assigned name -> desc
     module_calls: list = field(default_factory=list)  # calls run at import time
-    import_lines: list = field(default_factory=list)  # [(line, module, (names...))] at module level
+    import_lines: list = field(default_factory=list)  # [(line, module, (names...), is_from)] at module level
     imports_gevent: bool = False
+
+    def all_calls(self):
+        """Every call site: import-time calls, then each function's."""
+        yield from self.module_calls
+        for function in self.functions.values():
+            yield from function.calls
 
 
 def _too_deep(desc: Desc) -> bool:

@@ -22,22 +22,10 @@ from lintgevent import cli
 from lintgevent.config import load_config
 from lintgevent.engine import analyse_project
 from lintgevent.summary import summarise
+from sample_app import PATCHED_APP_HEAD, READ_APP, read_app_finding
 
-PATCHED_APP_HEAD = """\
-from gevent import monkey; monkey.patch_all()
-from flask import Flask
-
-app = Flask(__name__)
-"""
-GOOD = PATCHED_APP_HEAD + """
-
-@app.route("/read")
-def read():
-    data = open("data.txt")
-    return data
-"""
-GOOD_FINDING = ("good.py:9:12: GEV101 blocking file IO `open` on a request path (route GET /read); "
-                "offload it with gevent's threadpool")
+GOOD = READ_APP
+GOOD_FINDING = read_app_finding("good.py")
 ERROR_LINE = re.compile(r"^(?P<path>\S+): error: (?P<reason>.+); skipped$")
 
 

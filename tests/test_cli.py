@@ -20,24 +20,13 @@ import pytest
 
 import lintgevent
 from lintgevent import cli, engine
+from sample_app import READ_APP, read_app_finding
 
 REPO = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<code>GEV\d{3}) (?P<message>.+)$")
 
-APP = """\
-from gevent import monkey; monkey.patch_all()
-from flask import Flask
-
-app = Flask(__name__)
-
-
-@app.route("/read")
-def read():
-    data = open("data.txt")
-    return data
-"""
-APP_FINDING = ("app.py:9:12: GEV101 blocking file IO `open` on a request path (route GET /read); "
-               "offload it with gevent's threadpool")
+APP = READ_APP
+APP_FINDING = read_app_finding("app.py")
 
 CLEAN_APP = """\
 from gevent import monkey; monkey.patch_all()

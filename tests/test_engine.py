@@ -248,6 +248,7 @@ def start():
     ("gunicorn.conf.py", 'bind = "0.0.0.0:8000"\nworker_class = "gevent"\n'),
     ("deploy/start.sh", "#!/bin/sh\nexec gunicorn -w 4 -k gevent app:app\n"),
     ("docker-compose.yml", "services:\n  web:\n    command: gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker app:app\n"),
+    ("bin/web.sh", "#!/bin/sh\nexec gunicorn --worker-class gevent_wsgi app:app\n"),
     ("uwsgi.ini", "[uwsgi]\nmodule = app:app\ngevent = 100\ngevent-monkey-patch = true\n"),
 ])
 def test_gunicorn_gevent_worker_is_detected_without_any_gevent_import(tmp_path, deployment_file, text):
