@@ -27,6 +27,7 @@ class Runner:
     pattern: str
     arg: int
     keyword: str
+    waits: bool = False  # returns only once the greenlets are done (Pool.map)
 
 
 class Catalog:
@@ -42,8 +43,13 @@ class Catalog:
         for entry in data["runner"]:
             overrides = entry.get("arg_for", {})
             for pattern in entry["match"]:
-                self.runners[pattern] = Runner(
-                    entry["kind"], pattern, overrides.get(pattern, entry["arg"]), entry.get("keyword", ""))
+                self.runners[pattern] = Runner(entry["kind"], pattern, overrides.get(pattern, entry["arg"]),
+                                               entry.get("keyword", ""), entry.get("waits", False))
+        self.greenlet_hints = frozenset(
+            pattern.rsplit(".", 1)[-1] for pattern, runner in self.runners.items() if runner.kind == "greenlet")
+        self.handle_tags = frozenset(data["handles"]["tags"])
+        self.handle_acquirers = frozenset(data["handles"]["acquire"])
+        self.context: dict[str, str] = {name: needs for needs, names in data["context"].items() for name in names}
 
     @staticmethod
     def _lookup(table: dict, key: str):

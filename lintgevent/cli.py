@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -13,6 +14,8 @@ from .config import ConfigError, load_config
 from .deployment import DEPLOYMENTS
 from .engine import analyse_project
 from .findings import FileError, Finding
+from .fixer import fix_project, write_atomically
+from .fixes import CODEMODS
 from .noqa import suppressed
 from .ruledocs import rule_doc
 from .rules import RULES, selected
@@ -30,28 +33,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lintgevent {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    check = commands.add_parser("check", help="report blocking calls on request paths")
-    check.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
-    check.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to report")
-    check.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to leave out")
-    check.add_argument("--extend-select", type=_codes, default=[], help="add to the selected codes")
+    check = commands.add_parser("check", help="report blocking calls and escaping handles")
+    _project_options(check)
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--no-cache", action="store_true", help="neither read nor write .lintgevent_cache/")
     check.add_argument("--show-deployment", action="store_true",
                        help="print, on stderr, what each import root runs under (gevent worker, patching)")
-    check.add_argument("--entry-point", action="append", dest="entry_points", metavar="NAME",
-                       help="extra entry point: dotted name or glob (repeatable)")
-    check.add_argument("--deployment", choices=DEPLOYMENTS, help="override deployment detection")
-    check.add_argument("--unpatched", type=lambda s: [m.strip() for m in s.split(",") if m.strip()],
-                       help="comma-separated modules gevent does not patch here (e.g. subprocess,thread)")
-    check.add_argument("--exclude", type=lambda s: [p.strip() for p in s.split(",") if p.strip()],
-                       help="comma-separated glob patterns of paths to skip")
+
+    fix = commands.add_parser("fix", help=f"apply the codemods ({', '.join(CODEMODS)})",
+                              description="Rewrite the code of fixable findings. Exit 0: nothing to fix; "
+                                          "1: files changed (or would be, with --diff/--check); 2: errors.")
+    _project_options(fix)
+    fix.add_argument("--diff", action="store_true", help="print a unified diff instead of writing")
+    fix.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
 
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--calls", action="store_true", help="also list each rule's catalog entries")
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("code")
     return parser
+
+
+def _project_options(command: argparse.ArgumentParser) -> None:
+    """What `check` and `fix` share: which files, which rules, and what the project runs under."""
+    command.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
+    command.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to report")
+    command.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to leave out")
+    command.add_argument("--extend-select", type=_codes, default=[], help="add to the selected codes")
+    command.add_argument("--no-cache", action="store_true", help="neither read nor write .lintgevent_cache/")
+    command.add_argument("--entry-point", action="append", dest="entry_points", metavar="NAME",
+                         help="extra entry point: dotted name or glob (repeatable)")
+    command.add_argument("--deployment", choices=DEPLOYMENTS, help="override deployment detection")
+    command.add_argument("--unpatched", type=lambda s: [m.strip() for m in s.split(",") if m.strip()],
+                         help="comma-separated modules gevent does not patch here (e.g. subprocess,thread)")
+    command.add_argument("--exclude", type=lambda s: [p.strip() for p in s.split(",") if p.strip()],
+                         help="comma-separated glob patterns of paths to skip")
 
 
 def _display(path: str) -> str:
@@ -87,16 +102,26 @@ def _suppressed_by_noqa(finding: Finding, lines_cache: dict) -> bool:
     return 0 < finding.line <= len(lines) and suppressed(lines[finding.line - 1], finding.code)
 
 
-def run_check(args: argparse.Namespace) -> int:
+def _projects(args: argparse.Namespace):
+    """(root, config, files asked for, select, ignore) for each project the paths belong to."""
     overrides = {"entry_points": args.entry_points, "deployment": args.deployment,
                  "unpatched": args.unpatched, "exclude": args.exclude}
-    findings: list[Finding] = []
-    errors: list[FileError] = []
     for root, paths in _paths_by_project(args.paths).items():
         config = load_config(root, overrides)
-        files = _expand(paths, root, config.exclude)
         select = (args.select or config.select) + args.extend_select
         ignore = args.ignore if args.ignore is not None else config.ignore
+        yield root, config, _expand(paths, root, config.exclude), select, ignore
+
+
+def _report_errors(errors: list[FileError]) -> None:
+    for error in sorted(errors):
+        print(f"{_display(error.path)}: error: {error.reason}; skipped", file=sys.stderr)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    findings: list[Finding] = []
+    errors: list[FileError] = []
+    for root, config, files, select, ignore in _projects(args):
         wanted = set(files)
         result = analyse_project(root, config, use_cache=not args.no_cache, extra_files=tuple(files))
         lines_cache: dict = {}
@@ -109,14 +134,40 @@ def run_check(args: argparse.Namespace) -> int:
                 if root_dir in roots:
                     print(f"{_display(root_dir)}: {deployment.describe()}", file=sys.stderr)
     findings.sort()
-    for error in sorted(errors):
-        print(f"{_display(error.path)}: error: {error.reason}; skipped", file=sys.stderr)
+    _report_errors(errors)
     if args.format == "json":
         print(json.dumps([dict(f.as_dict(), path=_display(f.path)) for f in findings], indent=2))
     else:
         for f in findings:
             print(f"{_display(f.path)}:{f.line}:{f.col + 1}: {f.message}")
     return EXIT_FINDINGS if findings or errors else EXIT_CLEAN
+
+
+def run_fix(args: argparse.Namespace) -> int:
+    changed: list[str] = []
+    errors: list[FileError] = []
+    for root, config, files, select, ignore in _projects(args):
+        result = fix_project(root, config, files, select, ignore, use_cache=not args.no_cache)
+        errors.extend(result.errors)
+        for path in result.changed:
+            shown = _display(path)
+            if args.diff:
+                before = result.originals[path].decode("utf-8", errors="replace").splitlines(keepends=True)
+                after = result.fixed[path].decode("utf-8", errors="replace").splitlines(keepends=True)
+                sys.stdout.writelines(difflib.unified_diff(before, after, f"a/{shown}", f"b/{shown}"))
+            elif args.check:
+                print(f"would fix {shown}", file=sys.stderr)
+            else:
+                write_atomically(path, result.fixed[path])
+                print(f"fixed {shown}", file=sys.stderr)
+            changed.append(path)
+        for finding, reason in sorted(result.refused.values()):
+            print(f"{_display(finding.path)}:{finding.line}:{finding.col + 1}: {finding.code} not fixed: {reason}",
+                  file=sys.stderr)
+    _report_errors(errors)
+    if errors:
+        return EXIT_USAGE
+    return EXIT_FINDINGS if changed else EXIT_CLEAN
 
 
 def run_rules(with_calls: bool) -> int:
@@ -144,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "fix":
+            return run_fix(args)
         if args.command == "rules":
             return run_rules(args.calls)
         return run_explain(args.code)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from . import __version__
 from .cache import Cache
 from .catalog import load_catalog
-from .checks import blocking, patch_order
+from .checks import blocking, handles, patch_order, request_context
 from .config import Config
 from .deployment import (GRPC_GEVENT, PATCH_ALL, PSYCOGREEN, SINGLE_PATCHES, Deployment, apply_override,
                          is_gevent_worker, read_deployment_files, scan_deployment_text)
@@ -25,7 +25,7 @@ from .sources import SourceError, import_root, parse_source, python_files, read_
 from .summary import FileSummary, summarise
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent",
                               *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
 
@@ -136,14 +136,15 @@ def _gc_paused():
 
 
 def analyse_project(project_root: str, config: Config, use_cache: bool = True,
-                    extra_files: tuple[str, ...] = ()) -> ProjectResult:
-    """Check every Python file of a project; findings and errors for all of them."""
+                    extra_files: tuple[str, ...] = (), sources: dict[str, bytes] | None = None) -> ProjectResult:
+    """Check every Python file of a project; findings and errors for all of them.  `sources` gives
+    the contents of some files instead of the disk (a fix not written yet)."""
     with _gc_paused():
-        return _analyse_project(project_root, config, use_cache, extra_files)
+        return _analyse_project(project_root, config, use_cache, extra_files, sources or {})
 
 
 def _analyse_project(project_root: str, config: Config, use_cache: bool,
-                     extra_files: tuple[str, ...]) -> ProjectResult:
+                     extra_files: tuple[str, ...], sources: dict[str, bytes]) -> ProjectResult:
     project_root = os.path.abspath(project_root)
     cache = Cache(project_root, enabled=use_cache)
     paths = python_files(project_root, project_root, config.exclude)
@@ -153,7 +154,7 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
     contents: dict[str, bytes] = {}
     for path in paths:
         try:
-            contents[path] = read_source(path, config.max_file_size)
+            contents[path] = sources[path] if path in sources else read_source(path, config.max_file_size)
         except SourceError as error:
             result.errors.append(FileError(path, str(error)))
     roots = {_import_root(p)[0] for p in contents}
@@ -191,5 +192,7 @@ def _check(summaries: list[FileSummary], project_root: str, config: Config,
     reach = Reachability(index, entries)
     reach.run(entries.collect(config.entry_points))
     findings = list(blocking.check(index, reach, deployments, ReceiverInference()))
+    findings.extend(handles.check(index, entries, deployments))
+    findings.extend(request_context.check(index, reach, entries, deployments))
     findings.extend(patch_order.check(index, deployments))
     return findings, deployments

@@ -12,11 +12,18 @@ class Finding:
     code: str
     message: str  # starts with the code, as flake8 wants it
     chain: str = ""
+    # What `lintgevent fix` needs: ((name, value), ...); ("refuse", reason) when it cannot fix it safely.
+    fix: tuple = ()
 
     def as_dict(self) -> dict:
         data = asdict(self)
         data["col"] = self.col + 1
+        del data["fix"]
         return data
+
+    @property
+    def fix_plan(self) -> dict:
+        return dict(self.fix)
 
 
 @dataclass(frozen=True, order=True, slots=True)

@@ -43,8 +43,9 @@ class Reachability:
         self._sites[key] = out
         return out
 
-    def successors(self, key: tuple):
-        """Functions that run when `key` runs, on the same hub."""
+    def successors(self, key: tuple, hops: bool = True):
+        """Functions that run when `key` runs, on the same hub; without `hops`, only those that run
+        in the same greenlet (no spawned targets)."""
         index = self.index
         fs = index.files[key[0]]
         function = fs.functions[key[1]]
@@ -64,7 +65,7 @@ class Reachability:
                 continue
             if site.callee is not None and site.callee[0] == "func":
                 yield site.callee[1]
-            if site.runner is not None:
+            if hops and site.runner is not None:
                 kind, target = site.runner
                 if kind in ("greenlet", "server") or (kind == "thread" and threads_patched):
                     yield from self.entries.callables(target)

@@ -23,6 +23,12 @@ RULES = {rule.code: rule for rule in (
          "call gevent.monkey.patch_all() first thing, or use gevent's own API"),
     Rule("GEV105", "file lock or stdin read that blocks the process", "blocking call",
          "offload it with gevent's threadpool"),
+    Rule("GEV201", "decorator-injected handle passed to a greenlet", "handle injected by a decorator",
+         "put the decorator on the greenlet's function and stop passing the handle"),
+    Rule("GEV202", "`with`-bound resource passed to a greenlet that outlives the block", "resource bound by `with`",
+         "join the greenlet inside the block, or let the greenlet open its own"),
+    Rule("GEV203", "greenlet reads Flask's request context it does not have", "request context",
+         "wrap the spawned function in flask.copy_current_request_context"),
     Rule("GEV401", "monkey.patch_all() after other imports", "late patching",
          "call monkey.patch_all() before any other import"),
 )}

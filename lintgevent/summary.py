@@ -23,6 +23,10 @@ import ast
 import builtins
 from dataclasses import dataclass, field
 
+from .catalog import load_catalog
+from .handles import class_wrapped_attrs, function_escapes, parameters, wrapper_injection
+from .syntax import callee_text
+
 Desc = tuple | None
 
 # Descriptor chains longer than this are folded to "unknown": keeps the index's resolution shallow.
@@ -64,6 +68,7 @@ class Function:
     decorators: list = field(default_factory=list)  # [Call]
     calls: list = field(default_factory=list)  # [Call]
     nested: list = field(default_factory=list)  # qualnames of functions defined directly inside
+    context_reads: list = field(default_factory=list)  # [(line, col, dotted)]: Flask context names read
 
 
 @dataclass(slots=True)
@@ -87,6 +92,8 @@ class FileSummary:
     module_calls: list = field(default_factory=list)  # calls run at import time
     import_lines: list = field(default_factory=list)  # [(line, module, (names...), is_from)] at module level
     imports_gevent: bool = False
+    injectors: dict = field(default_factory=dict)  # decorator (function or class) qualname -> Injection
+    escapes: dict = field(default_factory=dict)  # function qualname -> Escapes (see handles.py)
 
     def all_calls(self):
         """Every call site: import-time calls, then each function's."""
@@ -150,6 +157,13 @@ class _Summariser:
         self.summary = FileSummary(path=path, module=module, is_package=is_package)
         self.module = module
         self.is_package = is_package
+        catalog = load_catalog()
+        self.context_names = catalog.context
+        self.context_modules = frozenset(name.rsplit(".", 1)[0] for name in catalog.context)
+        self.greenlet_hints = catalog.greenlet_hints
+        self.context_aliases: set[str] = set()  # local names bound to Flask's context names or modules
+        self.nodes: dict = {}  # function qualname -> (node, enclosing function qualname or "", is_method)
+        self.class_nodes: dict = {}
 
     # -- names -------------------------------------------------------------------------------
     def _global_ref(self, name: str) -> str:
@@ -230,36 +244,9 @@ class _Summariser:
                 desc = ("div", desc)
         return None if _too_deep(desc) else desc
 
-    @staticmethod
-    def callee_text(node: ast.AST) -> tuple[str, str]:
-        parts = []
-        hint = ""
-        while True:
-            kind = type(node)
-            if kind is ast.Attribute:
-                parts.append("." + node.attr)
-                hint = hint or node.attr
-                node = node.value
-            elif kind is ast.Call:
-                parts.append("(...)")
-                node = node.func
-            elif kind is ast.Subscript:
-                parts.append("[...]")
-                node = node.value
-            else:
-                break
-            if len(parts) > MAX_CHAIN:
-                return "...", hint
-        if type(node) is ast.Name:
-            parts.append(node.id)
-            hint = hint or node.id
-        else:
-            parts.append("(...)")
-        return "".join(reversed(parts)), hint
-
     # -- records -----------------------------------------------------------------------------
     def make_call(self, node: ast.Call, scope: _Scope, parent: int) -> Call:
-        text, hint = self.callee_text(node.func)
+        text, hint = callee_text(node.func)
         return Call(
             line=node.lineno,
             col=node.col_offset,
@@ -274,7 +261,7 @@ class _Summariser:
     def decorator(self, node: ast.AST, scope: _Scope) -> Call:
         if type(node) is ast.Call:
             return self.make_call(node, scope, -1)
-        text, hint = self.callee_text(node)
+        text, hint = callee_text(node)
         return Call(node.lineno, node.col_offset, self.describe(node, scope), (), (), text, hint, -1, bare=True)
 
     def bind(self, target: ast.AST, desc: Desc, scope: _Scope) -> None:
@@ -326,6 +313,8 @@ class _Summariser:
             self.summary.import_lines.append((node.lineno, module, tuple(names), type(node) is ast.ImportFrom))
 
     def bind_name(self, name: str, dotted: str, scope: _Scope) -> None:
+        if dotted in self.context_names or dotted in self.context_modules:
+            self.context_aliases.add(name)
         if scope.kind == "module":
             self.summary.imports[name] = dotted
         elif scope.kind == "class":
@@ -342,6 +331,7 @@ class _Summariser:
         # Decorators run in the enclosing scope, at definition time.
         function.decorators = [self.decorator(d, scope) for d in node.decorator_list]
         self.summary.functions[qualname] = function
+        self.nodes[qualname] = (node, scope.qualname if scope.kind == "function" else "", bool(cls))
         ref = ("ref", self._global_ref(qualname))
         if scope.kind == "class":
             scope.cls.methods.add(node.name)
@@ -364,6 +354,7 @@ class _Summariser:
         qualname = f"{scope.qualname}.{node.name}" if scope.qualname else node.name
         info = ClassInfo(qualname, node.lineno, tuple(self.describe(b, scope) for b in node.bases))
         self.summary.classes[qualname] = info
+        self.class_nodes[qualname] = node
         if scope.kind == "function":
             scope.locals[node.name] = ("ref", self._global_ref(qualname))
         # Class bodies run at definition time: their calls belong to the enclosing scope.
@@ -439,12 +430,55 @@ class _Summariser:
                     push((witem.context_expr, scope, parent))
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self.bind_import(node, scope)
-            elif kind is ast.Name or kind is ast.Constant:
+            elif kind is ast.Name:
+                if node.id in self.context_aliases and scope.function is not None:
+                    self.read_context(node, node.id, "", scope)
+            elif kind is ast.Attribute and type(node.value) is ast.Name and node.value.id in self.context_aliases:
+                if scope.function is not None:
+                    self.read_context(node, node.value.id, node.attr, scope)
+            elif kind is ast.Constant:
                 continue
             else:
                 for child in reversed(list(ast.iter_child_nodes(node))):
                     push((child, scope, parent))
+        self.find_handles()
         return self.summary
+
+    def read_context(self, node: ast.AST, name: str, attr: str, scope: _Scope) -> None:
+        """Record a read of one of Flask's context names (`request`, `flask.g`...) in a function."""
+        desc = self.lookup(name, scope)
+        if desc is not None and desc[0] == "ref":
+            for dotted in (f"{desc[1]}.{attr}" if attr else "", desc[1]):
+                if dotted in self.context_names:
+                    scope.function.context_reads.append((node.lineno, node.col_offset, dotted))
+                    return
+
+    def find_handles(self) -> None:
+        """Injections of decorators and flows of handles (see handles.py), for the functions that
+        can have them: decorated functions and spawners for flows, nested functions and `__call__`
+        methods for injections."""
+        summary = self.summary
+        for qualname, (node, enclosing, is_method) in self.nodes.items():
+            function = summary.functions[qualname]
+            if function.decorators or any(c.hint in self.greenlet_hints for c in function.calls):
+                escapes = function_escapes(node, is_method)
+                if escapes is not None:
+                    summary.escapes[qualname] = escapes
+            owners: dict[str, str] = {}  # parameter of an enclosing function -> that function
+            outer = enclosing
+            while outer:
+                outer_node, outer_enclosing, outer_is_method = self.nodes[outer]
+                for name in parameters(outer_node)[1 if outer_is_method else 0:]:
+                    owners.setdefault(name, outer)
+                outer = outer_enclosing
+            via_self = frozenset()
+            if is_method and node.name == "__call__" and function.cls in self.class_nodes:
+                via_self = class_wrapped_attrs(self.class_nodes[function.cls])
+            if owners or via_self:
+                found = wrapper_injection(node, frozenset(owners), via_self)
+                if found is not None:
+                    wrapped, injection = found
+                    summary.injectors.setdefault(owners.get(wrapped, function.cls), injection)
 
 
 def summarise(tree: ast.Module, path: str, module: str, is_package: bool) -> FileSummary:

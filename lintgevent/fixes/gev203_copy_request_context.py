@@ -1,0 +1,83 @@
+"""GEV203 fix: wrap the spawned function in `flask.copy_current_request_context(...)`.
+
+    gevent.spawn(send_report, user_id)
+ -> gevent.spawn(copy_current_request_context(send_report), user_id)
+
+The wrapper is made where the spawn runs, inside the request, so the greenlet gets a copy of that
+request's context.  The name is taken from the module's imports when it is already there (`from
+flask import copy_current_request_context as copy_ctx`, or `import flask`); otherwise the import is
+added.
+"""
+from __future__ import annotations
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.metadata import MetadataWrapper
+
+from ..findings import Finding
+from .common import Located, char_column
+
+MODULE, NAME = "flask", "copy_current_request_context"
+
+
+def _bound_name(module: cst.Module) -> cst.BaseExpression | None:
+    """An expression naming flask.copy_current_request_context with the module's own imports."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.ImportFrom) and small.relative == () and small.module is not None \
+                    and cst.helpers.get_full_name_for_node(small.module) == MODULE \
+                    and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    if cst.helpers.get_full_name_for_node(alias.name) == NAME:
+                        return cst.Name(alias.evaluated_alias or NAME)
+            elif isinstance(small, cst.Import):
+                for alias in small.names:
+                    if cst.helpers.get_full_name_for_node(alias.name) == MODULE:
+                        return cst.Attribute(cst.Name(alias.evaluated_alias or MODULE), cst.Name(NAME))
+    return None
+
+
+class _Wrap(Located):
+    def __init__(self, plans: dict[tuple[int, int], tuple[Finding, dict]], wrapper_name: cst.BaseExpression):
+        super().__init__()
+        self.plans = plans
+        self.wrapper_name = wrapper_name
+        self.done: set[Finding] = set()
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        found = self.plans.get(self.position(original))
+        if found is None:
+            return updated
+        finding, plan = found
+        args = list(updated.args)
+        positional = [i for i, a in enumerate(args) if a.keyword is None and not a.star]
+        index = next((i for i, a in enumerate(args) if a.keyword and a.keyword.value == plan["keyword"]), None)
+        if index is None and plan["arg"] < len(positional) and all(not a.star for a in args[: positional[plan["arg"]]]):
+            index = positional[plan["arg"]]
+        if index is None:
+            return updated
+        args[index] = args[index].with_changes(value=cst.Call(self.wrapper_name, [cst.Arg(args[index].value)]))
+        self.done.add(finding)
+        return updated.with_changes(args=args)
+
+
+def apply(module: cst.Module, findings: list[Finding]) -> tuple[cst.Module, dict[Finding, str]]:
+    lines = module.code.splitlines()
+    plans = {}
+    for finding in findings:
+        plan = finding.fix_plan
+        line, col = plan["call"]
+        plans[(line, char_column(lines, line, col))] = (finding, plan)
+    name = _bound_name(module)
+    transformer = _Wrap(plans, name or cst.Name(NAME))
+    result = MetadataWrapper(module).visit(transformer)
+    refused = {f: "the spawned function is not a plain argument of the call" for f in findings
+               if f not in transformer.done}
+    if transformer.done and name is None:
+        context = CodemodContext()
+        AddImportsVisitor.add_needed_import(context, MODULE, NAME)
+        result = AddImportsVisitor(context).transform_module(result)
+    return result, refused
