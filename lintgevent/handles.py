@@ -236,6 +236,9 @@ def _note_call(call: ast.Call, origins: _Origins, results: dict, joined_inline: 
                     results.setdefault(id(inner), receiver)
     if name in WAIT_ALL and (type(func) is ast.Name or receiver.split(".")[0] == "gevent"):
         waited = call.args[0] if call.args else None
+        for inner in ast.walk(waited) if waited is not None else ():
+            if type(inner) is ast.Call:
+                joined_inline.add(id(inner))
         joins.append((call.lineno, frozenset(_loads(waited)) if waited is not None else frozenset(), "",
                       waited is None))
     elif type(func) is ast.Attribute and name in JOIN_METHODS:

@@ -1,11 +1,14 @@
-"""Every rules/<CODE>/ folder is run: bad.py gives exactly its markers, good.py gives nothing."""
+"""Every rules/<CODE>/ folder is run: bad.py gives exactly its markers, good.py gives nothing, and
+where the rule has a fix, fixing bad.py gives fixed.py, which is clean and which a fix leaves alone."""
 import os
+import re
 
 import pytest
 from conftest import REPO
 from markers import actual_in, expected
 
 from lintgevent.cli import main
+from lintgevent.fixes import CODEMODS
 from lintgevent.rules import RULES
 
 RULES_DIR = os.path.join(REPO, "rules")
@@ -43,3 +46,39 @@ def test_readme_has_the_standard_headings_and_explain_prints_it(code, capsys):
     assert -1 not in positions and positions == sorted(positions)
     assert main(["explain", code.lower()]) == 0
     assert capsys.readouterr().out.strip() == text.strip()
+
+
+MARKER_COMMENT = re.compile(r"[ \t]*#\s*error:\s*GEV\d+(?:\s*,\s*GEV\d+)*")
+
+
+def test_the_rules_with_a_fix_and_only_they_have_a_fixed_example():
+    with_fixed = [code for code in FOLDERS if os.path.exists(os.path.join(RULES_DIR, code, "fixed.py"))]
+    assert with_fixed == sorted(CODEMODS)
+
+
+def _fix_in(tmp_path, name: str, text: str) -> tuple[int, str]:
+    (tmp_path / "setup.cfg").write_text("")
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    code = main(["fix", "--no-cache", str(tmp_path / name)])
+    return code, (tmp_path / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("code", sorted(CODEMODS))
+def test_fixing_bad_gives_fixed(code, tmp_path):
+    folder = os.path.join(RULES_DIR, code)
+    with open(os.path.join(folder, "bad.py"), encoding="utf-8") as handle:
+        bad = MARKER_COMMENT.sub("", handle.read())
+    with open(os.path.join(folder, "fixed.py"), encoding="utf-8") as handle:
+        fixed = handle.read()
+    assert _fix_in(tmp_path, "bad.py", bad) == (1, fixed)
+
+
+@pytest.mark.parametrize("code", sorted(CODEMODS))
+def test_fixed_is_clean_and_fixing_it_again_changes_nothing(code, tmp_path):
+    folder = os.path.join(RULES_DIR, code)
+    fixed_path = os.path.join(folder, "fixed.py")
+    assert expected(fixed_path) == set()
+    assert {f for f in actual_in(folder) if f[0] == fixed_path} == set()
+    with open(fixed_path, encoding="utf-8") as handle:
+        fixed = handle.read()
+    assert _fix_in(tmp_path, "fixed.py", fixed) == (0, fixed)

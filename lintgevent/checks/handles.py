@@ -58,7 +58,7 @@ class HandleEscapes:
         if escapes is None:
             return
         function = fs.functions[key[1]]
-        calls_at = {(c.line, c.col): c for c in function.calls}
+        calls_at = _calls_by_position(function)
         uses_gevent = self.deployments[index.root_of[fs.path]].uses_gevent
         for flow in escapes.flows:
             call = calls_at.get((flow.line, flow.col))
@@ -120,6 +120,15 @@ class HandleEscapes:
         if receiver is not None and receiver[0] == "class" and "classmethod" not in kinds:
             return 0
         return 1
+
+
+def _calls_by_position(function: Function) -> dict[tuple[int, int], Call]:
+    """Call sites by where they start; `Group().spawn(...)` and `Group()` start at the same place,
+    and the outer call, recorded first, is the one a position names."""
+    calls: dict[tuple[int, int], Call] = {}
+    for call in function.calls:
+        calls.setdefault((call.line, call.col), call)
+    return calls
 
 
 def injector_of(index: ProjectIndex, decorator: Call, fs: FileSummary) -> Injection | None:
@@ -234,7 +243,7 @@ def _move_decorator_plan(index: ProjectIndex, fs: FileSummary, function: Functio
 def _with_handles(index: ProjectIndex, fs: FileSummary, function: Function, found: list[Escape]) -> Iterator[Finding]:
     """GEV202."""
     blocks = {w.line: w for w in fs.escapes[function.qualname].withs}
-    calls_at = {(c.line, c.col): c for c in function.calls}
+    calls_at = _calls_by_position(function)
     reported = set()
     for escape in found:
         if escape.root[0] != "with":
@@ -264,25 +273,31 @@ def _is_resource(index: ProjectIndex, fs: FileSummary, call: Call | None) -> boo
 
 
 class TargetCallers:
-    """How many call sites (and greenlet spawns) in the project run a function; built on first use."""
+    """How many call sites (and greenlet spawns) in the project may run a function: those that
+    resolve to it, and those that do not resolve but call something of the same name (a codemod
+    changing its signature must not guess they are someone else).  Built on first use."""
 
     def __init__(self, index: ProjectIndex, entries: EntryPoints):
         self.index = index
         self.entries = entries
-        self._counts: dict[tuple, int] | None = None
+        self._counts: dict = {}
 
     def count(self, key: tuple) -> int:
-        if self._counts is None:
-            self._counts = {}
+        if not self._counts:
             index = self.index
             for fs in index.files.values():
                 for call in fs.all_calls():
                     value = index.evaluate(call.func, fs)
                     callee = index.callee(value)
-                    keys = [callee[1]] if callee is not None and callee[0] == "func" else []
+                    if callee is not None and callee[0] == "func":
+                        keys = [callee[1]]
+                    elif callee is None or callee[1].startswith("<unknown>."):
+                        keys = [call.hint]
+                    else:
+                        keys = []
                     runner = self.entries.runner_of(call, fs, value)
                     if runner is not None:
                         keys += self.entries.callables(runner[1])
                     for found in keys:
                         self._counts[found] = self._counts.get(found, 0) + 1
-        return self._counts.get(key, 0)
+        return self._counts.get(key, 0) + self._counts.get(key[1].rsplit(".", 1)[-1], 0)

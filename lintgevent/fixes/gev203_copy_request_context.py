@@ -5,14 +5,13 @@
 
 The wrapper is made where the spawn runs, inside the request, so the greenlet gets a copy of that
 request's context.  The name is taken from the module's imports when it is already there (`from
-flask import copy_current_request_context as copy_ctx`, or `import flask`); otherwise the import is
-added.
+flask import copy_current_request_context as copy_ctx`, or `import flask`); otherwise it joins the
+module's last `from flask import ...`, or a new import goes after the last module-level import (never
+above `monkey.patch_all()`, which must run before the other imports).
 """
 from __future__ import annotations
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper
 
 from ..findings import Finding
@@ -27,9 +26,7 @@ def _bound_name(module: cst.Module) -> cst.BaseExpression | None:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            if isinstance(small, cst.ImportFrom) and small.relative == () and small.module is not None \
-                    and cst.helpers.get_full_name_for_node(small.module) == MODULE \
-                    and not isinstance(small.names, cst.ImportStar):
+            if _from_flask(small):
                 for alias in small.names:
                     if cst.helpers.get_full_name_for_node(alias.name) == NAME:
                         return cst.Name(alias.evaluated_alias or NAME)
@@ -77,7 +74,43 @@ def apply(module: cst.Module, findings: list[Finding]) -> tuple[cst.Module, dict
     refused = {f: "the spawned function is not a plain argument of the call" for f in findings
                if f not in transformer.done}
     if transformer.done and name is None:
-        context = CodemodContext()
-        AddImportsVisitor.add_needed_import(context, MODULE, NAME)
-        result = AddImportsVisitor(context).transform_module(result)
+        result = _with_import(result)
     return result, refused
+
+
+def _is_import_line(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
+
+
+def _from_flask(small: cst.BaseSmallStatement) -> bool:
+    return (isinstance(small, cst.ImportFrom) and small.relative == () and small.module is not None
+            and cst.helpers.get_full_name_for_node(small.module) == MODULE
+            and not isinstance(small.names, cst.ImportStar))
+
+
+def _with_import(module: cst.Module) -> cst.Module:
+    body = list(module.body)
+    imports = [i for i, statement in enumerate(body) if _is_import_line(statement)]
+    for i in reversed(imports):
+        for j, small in enumerate(body[i].body):
+            if _from_flask(small):
+                names = list(small.names)
+                last = names[-1]
+                if isinstance(last.comma, cst.MaybeSentinel):
+                    names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                    names.append(cst.ImportAlias(cst.Name(NAME)))
+                else:  # a trailing comma: the new name follows the same layout
+                    names.append(cst.ImportAlias(cst.Name(NAME), comma=last.comma))
+                smalls = list(body[i].body)
+                smalls[j] = small.with_changes(names=names)
+                body[i] = body[i].with_changes(body=smalls)
+                return module.with_changes(body=body)
+    statement = cst.parse_statement(f"from {MODULE} import {NAME}\n")
+    if imports:
+        body.insert(imports[-1] + 1, statement)
+    else:
+        docstring = bool(body) and isinstance(body[0], cst.SimpleStatementLine) and \
+            isinstance(body[0].body[0], cst.Expr) and isinstance(body[0].body[0].value, cst.SimpleString)
+        body.insert(1 if docstring else 0, statement)
+    return module.with_changes(body=body)
