@@ -73,6 +73,8 @@ def fix_project(root: str, config: Config, files: list[str], select: list[str], 
     """Fixes for the findings in `files` (the project is indexed whole), worked out in memory."""
     result = FixResult()
     wanted_files = set(files)
+    # Refusals are reported where the finding was in the files as they are on disk: the first round's.
+    first_seen: dict[tuple, Finding] = {}
     for _ in range(MAX_ROUNDS):
         analysis = analyse_project(root, config, use_cache, tuple(files), sources=result.fixed)
         result.errors = [e for e in analysis.errors if e.path in wanted_files]
@@ -84,9 +86,11 @@ def fix_project(root: str, config: Config, files: list[str], select: list[str], 
         by_path: dict[str, list[Finding]] = {}
         result.refused = {}  # what is left unfixed is what the last round found
         for finding in _wanted(analysis.findings, wanted_files, select, ignore, current):
+            key = (finding.path, finding.code, finding.message)
+            first_seen.setdefault(key, finding)
             plan = finding.fix_plan
             if "refuse" in plan:
-                result.refused.setdefault((finding.path, finding.code, finding.message), (finding, plan["refuse"]))
+                result.refused.setdefault(key, (first_seen[key], plan["refuse"]))
             else:
                 by_path.setdefault(finding.path, []).append(finding)
         progressed = False
@@ -96,7 +100,8 @@ def fix_project(root: str, config: Config, files: list[str], select: list[str], 
             source = current[path]
             new, refused = _rewrite(source, code, batch)
             for finding, reason in refused.items():
-                result.refused.setdefault((finding.path, finding.code, finding.message), (finding, reason))
+                key = (finding.path, finding.code, finding.message)
+                result.refused.setdefault(key, (first_seen[key], reason))
             if new != source:
                 result.originals.setdefault(path, source)
                 result.fixed[path] = new

@@ -10,7 +10,7 @@ Two kinds of facts, kept as plain data in the file summary:
   captured by a lambda or a nested function; with the lines where the call's result (a greenlet),
   its receiver (a pool) or every greenlet is joined.
 
-Roots are ("param", name) and ("with", line).  The index resolves what the calls are later.
+Roots are ("param", name) and ("with", line, name).  The index resolves what the calls are later.
 """
 from __future__ import annotations
 
@@ -31,8 +31,11 @@ RELEASE_METHODS = frozenset({"close", "release", "dispose", "disconnect", "remov
                              "terminate", "detach"})
 GIVE_BACK_METHODS = frozenset({"put", "putconn", "release", "return_connection", "close", "giveback",
                                "release_connection", "put_connection", "free"})
-JOIN_METHODS = frozenset({"join", "get", "wait"})
-WAIT_ALL = frozenset({"joinall", "wait", "iwait"})
+# `g.join()`, `g.get()`, `gevent.joinall(gs)`, `gevent.wait(gs)`; with the number of positional
+# arguments from which on one is a timeout (a timed wait can return while the greenlet still runs).
+JOIN_METHODS = {"join": 1, "get": 2, "wait": 1}
+WAIT_ALL = {"joinall": 2, "wait": 2, "iwait": 2}
+MAX_ARG_TEXTS = 4
 COLLECT_METHODS = frozenset({"append", "extend", "add", "appendleft"})
 PARTIALS = frozenset({"partial"})
 
@@ -50,9 +53,10 @@ class Injection:
 class Flow:
     line: int  # the receiving call; the same position as its Call in Function.calls
     col: int
-    roots: tuple  # ((root, slot, exact), ...): slot = argument index, keyword name, or None (captured)
+    roots: tuple  # ((root, slot, exact), ...): slot = argument index or keyword name; exact = the
+    #               argument is the root's own name (not derived, captured or wrapped)
     joins: tuple  # lines where this call's result greenlet, its pool or every greenlet is joined
-    target: str  # the first positional argument as written (a spawn's function), or ""
+    args: tuple  # the first positional arguments as written (a spawn's function is one of them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +202,7 @@ def function_escapes(node: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bo
                                            expr.lineno if is_call else 0, expr.col_offset if is_call else 0,
                                            _text(expr)))
                     # bound once the context expression ran, before the body runs
-                    stack.append(("bind", target.id, origins.of(expr) | {("with", current.lineno)}))
+                    stack.append(("bind", target.id, origins.of(expr) | {("with", current.lineno, target.id)}))
                 stack.append(expr)
             continue
         elif kind is ast.Call:
@@ -211,8 +215,8 @@ def function_escapes(node: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bo
         lines = [call.lineno] if id(call) in joined_inline else []
         lines += [line for line, names, joined_receiver, every in joins
                   if every or (result and result in names) or (receiver and receiver == joined_receiver)]
-        target = _text(call.args[0]) if call.args and type(call.args[0]) is not ast.Starred else ""
-        flows.append(Flow(call.lineno, call.col_offset, roots, tuple(sorted(set(lines))), target))
+        texts = tuple(_text(a) for a in call.args[:MAX_ARG_TEXTS])
+        flows.append(Flow(call.lineno, call.col_offset, roots, tuple(sorted(set(lines))), texts))
     if not flows:
         return None
     flowing = {root[1] for flow in flows for (root, _, _) in flow.roots if root[0] == "param"}
@@ -234,25 +238,36 @@ def _note_call(call: ast.Call, origins: _Origins, results: dict, joined_inline: 
             for inner in ast.walk(arg):
                 if type(inner) is ast.Call:
                     results.setdefault(id(inner), receiver)
+    timed = any(k.arg == "timeout" for k in call.keywords)
     if name in WAIT_ALL and (type(func) is ast.Name or receiver.split(".")[0] == "gevent"):
-        waited = call.args[0] if call.args else None
-        for inner in ast.walk(waited) if waited is not None else ():
-            if type(inner) is ast.Call:
-                joined_inline.add(id(inner))
-        joins.append((call.lineno, frozenset(_loads(waited)) if waited is not None else frozenset(), "",
-                      waited is None))
+        if not (timed or len(call.args) >= WAIT_ALL[name]):
+            waited = call.args[0] if call.args else None
+            for inner in ast.walk(waited) if waited is not None else ():
+                if type(inner) is ast.Call:
+                    joined_inline.add(id(inner))
+            names = frozenset(_loads(waited)) if waited is not None else frozenset()
+            joins.append((call.lineno, names, "", waited is None))
     elif type(func) is ast.Attribute and name in JOIN_METHODS:
-        if type(func.value) is ast.Call:
-            joined_inline.add(id(func.value))
-        elif receiver:
-            joins.append((call.lineno, frozenset({receiver}), receiver, False))
+        if not (timed or len(call.args) >= JOIN_METHODS[name]):
+            if type(func.value) is ast.Call:
+                joined_inline.add(id(func.value))
+            elif receiver:
+                joins.append((call.lineno, frozenset({receiver}), receiver, False))
+    _note_flow(call, origins, pending)
+
+
+def _is_root_itself(node: ast.AST, root: tuple) -> bool:
+    return type(node) is ast.Name and node.id == root[-1]
+
+
+def _note_flow(call: ast.Call, origins: _Origins, pending: list) -> None:
     roots = []
     for index, arg in enumerate(call.args):
         for root in origins.of(arg):
-            roots.append((root, index, type(arg) is ast.Name))
+            roots.append((root, index, _is_root_itself(arg, root)))
     for keyword in call.keywords:
         for root in origins.of(keyword.value):
-            roots.append((root, keyword.arg, type(keyword.value) is ast.Name))
+            roots.append((root, keyword.arg, _is_root_itself(keyword.value, root)))
     if roots:
         pending.append((call, tuple(sorted(set(roots), key=repr))))
 

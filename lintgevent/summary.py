@@ -164,6 +164,7 @@ class _Summariser:
         self.context_aliases: set[str] = set()  # local names bound to Flask's context names or modules
         self.nodes: dict = {}  # function qualname -> (node, enclosing function qualname or "", is_method)
         self.class_nodes: dict = {}
+        self.binds_with: set[str] = set()  # functions with a `with ... as name`
 
     # -- names -------------------------------------------------------------------------------
     def _global_ref(self, name: str) -> str:
@@ -422,6 +423,8 @@ class _Summariser:
                 for child in node.bases + [k.value for k in node.keywords] + node.decorator_list:
                     push((child, scope, parent))
             elif kind is ast.With or kind is ast.AsyncWith:
+                if scope.kind == "function" and any(w.optional_vars is not None for w in node.items):
+                    self.binds_with.add(scope.qualname)
                 for stmt in reversed(node.body):
                     push((stmt, scope, parent))
                 for witem in reversed(node.items):
@@ -455,12 +458,13 @@ class _Summariser:
 
     def find_handles(self) -> None:
         """Injections of decorators and flows of handles (see handles.py), for the functions that
-        can have them: decorated functions and spawners for flows, nested functions and `__call__`
-        methods for injections."""
+        can have them: decorated functions, spawners and functions binding `with ... as` names for
+        flows, nested functions and `__call__` methods for injections."""
         summary = self.summary
         for qualname, (node, enclosing, is_method) in self.nodes.items():
             function = summary.functions[qualname]
-            if function.decorators or any(c.hint in self.greenlet_hints for c in function.calls):
+            if (function.decorators or qualname in self.binds_with
+                    or any(c.hint in self.greenlet_hints for c in function.calls)):
                 escapes = function_escapes(node, is_method)
                 if escapes is not None:
                     summary.escapes[qualname] = escapes

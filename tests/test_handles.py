@@ -349,3 +349,66 @@ def test_nothing_without_gevent(tmp_path, deployment):
         files["gunicorn.conf.py"] = deployment
     write(tmp_path, files)
     assert messages(tmp_path) == {}
+
+
+def test_captured_handles_timed_joins_and_helpers_of_with_blocks(tmp_path):
+    assert_markers(tmp_path, {
+        "db.py": PLAIN_DECORATOR,
+        "jobs.py": PATCH + """
+import functools
+import gevent
+import pymysql
+from db import get_dbc
+
+class Jobs:
+    @get_dbc
+    def closure(self, dbc, user_id):
+        def run():
+            self.write(dbc, user_id)
+        gevent.spawn(run)  # error: GEV201
+
+    @get_dbc
+    def named_partial(self, dbc, user_id):
+        job = functools.partial(self.write, dbc, user_id)
+        gevent.spawn(job)  # error: GEV201
+
+    @get_dbc
+    def timed_join(self, dbc, user_id):
+        g = gevent.spawn(self.write, dbc, user_id)  # error: GEV201
+        g.join(timeout=1)
+
+    @get_dbc
+    def later(self, dbc, user_id):
+        gevent.spawn_later(5, self.write, dbc, user_id)  # error: GEV201
+
+    def write(self, dbc, user_id):
+        dbc.cursor().execute("INSERT ...")
+
+def spawn_it(conn):
+    gevent.spawn(store, conn)
+
+def store(conn):
+    conn.cursor().execute("INSERT ...")
+
+def export():
+    with pymysql.connect() as conn:
+        spawn_it(conn)  # error: GEV202
+""",
+    })
+    assert "greenlet `self.write`" in message_at(tmp_path, "jobs.py", "gevent.spawn_later(5")
+
+
+def test_a_greenlet_reading_g_is_reported_with_other_advice_and_not_fixed(tmp_path):
+    from lintgevent.config import load_config
+    from lintgevent.engine import analyse_project
+
+    write(tmp_path, {"web.py": FLASK_APP + """
+@app.route("/a")
+def direct():
+    gevent.spawn(notify)  # error: GEV203
+    return "ok"
+"""})
+    [finding] = analyse_project(str(tmp_path), load_config(str(tmp_path)), use_cache=False).findings
+    assert "pass what it needs from `flask.g` as arguments" in finding.message
+    assert "Working outside of application context" in finding.message
+    assert "does not carry over" in finding.fix_plan["refuse"]

@@ -24,7 +24,7 @@ class Escape:
 
     flow: Flow
     call: Call
-    root: tuple  # ("param", name) or ("with", line)
+    root: tuple  # ("param", name) or ("with", line, name)
     slot: int | str | None  # where the value sits in the call: argument index, keyword, None = captured
     exact: bool  # the argument is the root's name itself, not a value derived from it
     targets: tuple  # function keys the greenlet runs
@@ -155,7 +155,8 @@ def injector_of(index: ProjectIndex, decorator: Call, fs: FileSummary) -> Inject
 def _target_text(escape: Escape) -> str:
     if escape.via:
         return f"a greenlet (through `{escape.via.rsplit('.', 1)[-1]}`)"
-    return f"greenlet `{escape.flow.target}`" if escape.flow.target else "a greenlet"
+    texts = escape.flow.args
+    return f"greenlet `{texts[escape.runner_arg]}`" if 0 <= escape.runner_arg < len(texts) else "a greenlet"
 
 
 def check(index: ProjectIndex, entries: EntryPoints, deployments: dict[str, Deployment]) -> Iterator[Finding]:
@@ -196,7 +197,7 @@ def _decorator_handles(index: ProjectIndex, fs: FileSummary, function: Function,
             reported.add(where)
             message = (f"GEV201 `@{decorator.text}` releases `{param}` ({injection.release}) when `{name}` "
                        f"returns, but `{name}` hands `{param}` to {_target_text(escape)}, which runs after "
-                       f"that and gets a closed handle; {RULES['GEV201'].advice}")
+                       f"that, on a released handle; {RULES['GEV201'].advice}")
             plan = _move_decorator_plan(index, fs, function, position, decorator, injection, param, escape, callers)
             yield Finding(fs.path, *where, "GEV201", message, "", plan)
 
@@ -291,7 +292,7 @@ class TargetCallers:
                     callee = index.callee(value)
                     if callee is not None and callee[0] == "func":
                         keys = [callee[1]]
-                    elif callee is None or callee[1].startswith("<unknown>."):
+                    elif callee is None or (callee[0] == "ext" and callee[1].startswith("<unknown>.")):
                         keys = [call.hint]
                     else:
                         keys = []

@@ -21,6 +21,9 @@ COPY_CONTEXT = "flask.copy_current_request_context"
 # context), 1 = an application context only.
 PUSHES = {"test_request_context": 2, "request_context": 2, "app_context": 1}
 NEEDS = {"request": 2, "app": 1}
+ERRORS = {"request": "Working outside of request context", "app": "Working outside of application context"}
+# A copied request context comes with a new application context: its `g` is empty.
+NEW_IN_A_COPY = frozenset({"flask.g", "flask.globals.g"})
 
 
 def _pushes(index: ProjectIndex, key: tuple) -> int:
@@ -45,21 +48,20 @@ class ContextReads:
         self.reach = reach
         self._memo: dict[tuple, tuple | None] = {}
 
-    def first_missing(self, start: tuple) -> tuple | None:
-        """(function key, line, name) of the nearest read that needs more context than is pushed."""
+    def missing(self, start: tuple) -> list[tuple]:
+        """(function key, line, name) of every read that needs more context than is pushed on the way
+        to it, nearest first."""
         if start in self._memo:
             return self._memo[start]
         context = self.index.catalog.context
-        found = None
+        found = []
         seen = {(start, 0)}
         queue = deque([(start, 0)])
-        while queue and found is None:
+        while queue:
             key, pushed = queue.popleft()
             pushed = max(pushed, _pushes(self.index, key))
-            for line, _, name in self.index.function(key).context_reads:
-                if NEEDS[context[name]] > pushed:
-                    found = (key, line, name)
-                    break
+            found.extend((key, line, name) for line, _, name in self.index.function(key).context_reads
+                         if NEEDS[context[name]] > pushed)
             for nxt in self.reach.successors(key):
                 if (nxt, pushed) not in seen and self.index.function(nxt) is not None:
                     seen.add((nxt, pushed))
@@ -95,16 +97,24 @@ def check(index: ProjectIndex, reach: Reachability, entries: EntryPoints,
             for target in entries.callables(site.runner[1]):
                 if _wrapped_in_copy(index, target):
                     continue
-                missing = reads.first_missing(target)
-                if missing is None:
+                missing = reads.missing(target)
+                if not missing:
                     continue
-                reader, line, name = missing
+                reader, line, name = missing[0]
                 where = "" if reader == target else f" in `{reader[1]}`"
+                fresh = sorted({n for _, _, n in missing if n in NEW_IN_A_COPY})
+                advice = RULES["GEV203"].advice
+                if fresh:
+                    advice = (f"pass what it needs from `{fresh[0]}` as arguments: a copied request context "
+                              f"comes with a new, empty `g`")
                 message = (f"GEV203 greenlet `{target[1]}`, spawned from a request handler "
-                           f"({entries.found[entry][1]}), reads `{name}`{where} at line {line} without the "
-                           f"request context: it raises \"Working outside of request context\"; "
-                           f"{RULES['GEV203'].advice}")
-                plan = (("call", (site.call.line, site.call.col)), ("arg", runner.arg),
-                        ("keyword", runner.keyword))
+                           f"({entries.found[entry][1]}), reads `{name}`{where} at line {line} without its "
+                           f"context: it raises \"{ERRORS[index.catalog.context[name]]}\"; {advice}")
+                if fresh:
+                    plan = (("refuse", f"the greenlet reads `{fresh[0]}`, which a copied request context "
+                                       "does not carry over"),)
+                else:
+                    plan = (("call", (site.call.line, site.call.col)), ("arg", runner.arg),
+                            ("keyword", runner.keyword))
                 yield Finding(fs.path, site.call.line, site.call.col, "GEV203", message, "", plan)
                 break

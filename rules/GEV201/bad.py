@@ -1,4 +1,4 @@
-# Experiment assignment service: the decorator closes the cursor while the greenlet still uses it.
+# Experiment assignment service (PyMySQL under gevent): handles come from decorators.
 from gevent import monkey
 
 monkey.patch_all()
@@ -46,7 +46,7 @@ class Test(object):
         return dbc.execute(''' there is a sql sentence that refering user_id and cell_id, just leave details here ''')
 
 
-# A decorator factory: `with` closes the connection as soon as `refresh_report` returns.
+# A decorator factory: the connection lives as long as the `with` in the wrapper.
 def with_db(name):
     def decorate(func):
         @functools.wraps(func)

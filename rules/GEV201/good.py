@@ -67,15 +67,3 @@ def build_report(conn, report_id):
         cur.execute("SELECT cell_id, COUNT(*) FROM assignment WHERE report_id = %s GROUP BY cell_id", (report_id,))
         return cur.fetchall()
 
-
-# Waiting for the greenlet before returning also keeps the handle alive while it is used.
-@with_db("replica")
-def report_now(conn, report_id):
-    gevent.spawn(build_report_with, conn, report_id).join()
-    return report_id
-
-
-def build_report_with(conn, report_id):
-    with conn.cursor() as cur:
-        cur.execute("SELECT cell_id, COUNT(*) FROM assignment WHERE report_id = %s GROUP BY cell_id", (report_id,))
-        return cur.fetchall()

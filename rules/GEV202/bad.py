@@ -1,10 +1,11 @@
-# Nightly log shipper: resources opened by `with` are closed before the greenlets use them.
+# Nightly log shipper: resources bound by `with` are closed before the greenlets are done with them.
 from gevent import monkey
 
 monkey.patch_all()
 
 import contextlib
 import sys
+from urllib.request import urlopen
 
 import gevent
 import pymysql
@@ -12,13 +13,14 @@ import requests
 from gevent.pool import Pool
 
 DB = {"host": "db.internal", "user": "shipper", "password": "shipper", "database": "logs"}
-UPLOAD_URL = "https://archive.internal/logs/"
+ARCHIVE_URL = "https://archive.internal/logs/"
+NOTIFY_URL = "https://hooks.internal/shipped"
 
 pool = Pool(20)
 
 
 def upload(f, name):
-    requests.put(UPLOAD_URL + name, data=f)
+    requests.put(ARCHIVE_URL + name, data=f)
 
 
 def ship_files(paths):
@@ -38,18 +40,19 @@ def record_all(paths):
         pool.spawn(record_shipment, conn, paths)  # error: GEV202
 
 
-def count_rows(cur, table):
-    cur.execute("SELECT COUNT(*) FROM " + table)
-    return cur.fetchone()[0]
+def store_feed(resp, name):
+    requests.put(ARCHIVE_URL + name, data=resp.read())
 
 
-def table_sizes(conn, tables):
-    with contextlib.closing(conn.cursor()) as cur:
-        jobs = [pool.spawn(count_rows, cur, table) for table in tables]  # error: GEV202
-    return {table: job.get() for table, job in zip(tables, jobs)}
+def mirror_feed(url, name):
+    with contextlib.closing(urlopen(url)) as resp:
+        saver = gevent.spawn(store_feed, resp, name)  # error: GEV202
+        requests.post(NOTIFY_URL, json={"feed": name})
+    saver.join()
 
 
 if __name__ == "__main__":
     ship_files(sys.argv[1:])
     record_all(sys.argv[1:])
+    mirror_feed("https://feeds.internal/today.log", "today.log")
     pool.join()

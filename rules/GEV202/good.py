@@ -1,30 +1,32 @@
-# Nightly log shipper: each greenlet is joined inside the block, or opens what it uses itself.
+# Nightly log shipper: each greenlet opens what it uses, or is joined before the block ends.
 from gevent import monkey
 
 monkey.patch_all()
 
 import contextlib
 import sys
+from urllib.request import urlopen
 
 import gevent
 import pymysql
 import requests
+from gevent.fileobject import FileObjectThread
 from gevent.pool import Pool
 
 DB = {"host": "db.internal", "user": "shipper", "password": "shipper", "database": "logs"}
-UPLOAD_URL = "https://archive.internal/logs/"
+ARCHIVE_URL = "https://archive.internal/logs/"
+NOTIFY_URL = "https://hooks.internal/shipped"
 
 pool = Pool(20)
 
 
-def upload(f, name):
-    requests.put(UPLOAD_URL + name, data=f)
+def upload(path, name):
+    with FileObjectThread(path, "rb") as f:
+        requests.put(ARCHIVE_URL + name, data=f)
 
 
 def ship_files(paths):
-    for path in paths:
-        with open(path, "rb") as f:
-            gevent.spawn(upload, f, path.rsplit("/", 1)[-1]).join()
+    gevent.joinall([gevent.spawn(upload, path, path.rsplit("/", 1)[-1]) for path in paths])
 
 
 def record_shipment(paths):
@@ -38,19 +40,19 @@ def record_all(paths):
     pool.spawn(record_shipment, paths)
 
 
-def count_rows(cur, table):
-    cur.execute("SELECT COUNT(*) FROM " + table)
-    return cur.fetchone()[0]
+def store_feed(resp, name):
+    requests.put(ARCHIVE_URL + name, data=resp.read())
 
 
-def table_sizes(conn, tables):
-    with contextlib.closing(conn.cursor()) as cur:
-        jobs = [pool.spawn(count_rows, cur, table) for table in tables]
-        gevent.joinall(jobs)
-    return {table: job.get() for table, job in zip(tables, jobs)}
+def mirror_feed(url, name):
+    with contextlib.closing(urlopen(url)) as resp:
+        saver = gevent.spawn(store_feed, resp, name)
+        requests.post(NOTIFY_URL, json={"feed": name})
+        saver.join()
 
 
 if __name__ == "__main__":
     ship_files(sys.argv[1:])
     record_all(sys.argv[1:])
+    mirror_feed("https://feeds.internal/today.log", "today.log")
     pool.join()
