@@ -33,6 +33,7 @@ GIVE_BACK_METHODS = frozenset({"put", "putconn", "release", "return_connection",
                                "release_connection", "put_connection", "free"})
 # `g.join()`, `g.get()`, `gevent.joinall(gs)`, `gevent.wait(gs)`; with the number of positional
 # arguments from which on one is a timeout (a timed wait can return while the greenlet still runs).
+RELEASE_HINTS = RELEASE_METHODS | GIVE_BACK_METHODS
 JOIN_METHODS = {"join": 1, "get": 2, "wait": 1}
 WAIT_ALL = {"joinall": 2, "wait": 2, "iwait": 2}
 MAX_ARG_TEXTS = 4

@@ -24,7 +24,7 @@ import builtins
 from dataclasses import dataclass, field
 
 from .catalog import load_catalog
-from .handles import class_wrapped_attrs, function_escapes, parameters, wrapper_injection
+from .handles import RELEASE_HINTS, class_wrapped_attrs, function_escapes, parameters, wrapper_injection
 from .syntax import callee_text
 
 Desc = tuple | None
@@ -458,31 +458,44 @@ class _Summariser:
 
     def find_handles(self) -> None:
         """Injections of decorators and flows of handles (see handles.py), for the functions that
-        can have them: decorated functions, spawners and functions binding `with ... as` names for
-        flows, nested functions and `__call__` methods for injections."""
+        can have them.  Flows: functions that spawn, and decorated functions or functions binding
+        `with ... as` names that call a function of this module that spawns.  Injections: nested
+        functions and `__call__` methods that call what they wrap and give something back after."""
         summary = self.summary
+        spawners = {q for q, f in summary.functions.items() if any(c.hint in self.greenlet_hints for c in f.calls)}
+        spawner_names = {q.rsplit(".", 1)[-1] for q in spawners}
         for qualname, (node, enclosing, is_method) in self.nodes.items():
             function = summary.functions[qualname]
-            if (function.decorators or qualname in self.binds_with
-                    or any(c.hint in self.greenlet_hints for c in function.calls)):
+            if qualname in spawners or ((function.decorators or qualname in self.binds_with)
+                                        and any(c.hint in spawner_names for c in function.calls)):
                 escapes = function_escapes(node, is_method)
                 if escapes is not None:
                     summary.escapes[qualname] = escapes
-            owners: dict[str, str] = {}  # parameter of an enclosing function -> that function
-            outer = enclosing
-            while outer:
-                outer_node, outer_enclosing, outer_is_method = self.nodes[outer]
-                for name in parameters(outer_node)[1 if outer_is_method else 0:]:
+            if enclosing or (is_method and node.name == "__call__"):
+                self.find_injection(qualname, node, enclosing, is_method, function)
+
+    def find_injection(self, qualname: str, node: ast.AST, enclosing: str, is_method: bool,
+                       function: Function) -> None:
+        texts = {c.text for c in function.calls}
+        if not (qualname in self.binds_with or any(c.hint in RELEASE_HINTS for c in function.calls)):
+            return
+        owners: dict[str, str] = {}  # parameter of an enclosing function -> that function
+        outer = enclosing
+        while outer:
+            outer_node, outer_enclosing, outer_is_method = self.nodes[outer]
+            for name in parameters(outer_node)[1 if outer_is_method else 0:]:
+                if name in texts:
                     owners.setdefault(name, outer)
-                outer = outer_enclosing
-            via_self = frozenset()
-            if is_method and node.name == "__call__" and function.cls in self.class_nodes:
-                via_self = class_wrapped_attrs(self.class_nodes[function.cls])
-            if owners or via_self:
-                found = wrapper_injection(node, frozenset(owners), via_self)
-                if found is not None:
-                    wrapped, injection = found
-                    summary.injectors.setdefault(owners.get(wrapped, function.cls), injection)
+            outer = outer_enclosing
+        via_self = frozenset()
+        if is_method and node.name == "__call__" and function.cls in self.class_nodes:
+            via_self = frozenset(a for a in class_wrapped_attrs(self.class_nodes[function.cls])
+                                 if f"self.{a}" in texts)
+        if owners or via_self:
+            found = wrapper_injection(node, frozenset(owners), via_self)
+            if found is not None:
+                wrapped, injection = found
+                self.summary.injectors.setdefault(owners.get(wrapped, function.cls), injection)
 
 
 def summarise(tree: ast.Module, path: str, module: str, is_package: bool) -> FileSummary:

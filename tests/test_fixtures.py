@@ -36,3 +36,11 @@ def test_flake8_and_check_give_the_same_findings_on_every_fixture():
     from_check = _run("lintgevent", "check", ".")
     assert from_flake8 == from_check
     assert len(from_check) == len(expected_in(FIXTURES))
+
+
+def test_flake8_select_gev2_agrees_with_check_on_the_handles_project():
+    from_flake8 = _run("flake8", "--select", "GEV2", "handles")
+    from_check = _run("lintgevent", "check", "--select", "GEV2", "handles")
+    assert from_flake8 == from_check
+    markers = {m for m in expected_in(os.path.join(FIXTURES, "handles")) if m[2].startswith("GEV2")}
+    assert len(from_check) == len(markers) >= 10
