@@ -16,7 +16,7 @@ from .engine import analyse_project
 from .findings import FileError, Finding
 from .fixer import fix_project, write_atomically
 from .fixes import CODEMODS
-from .noqa import suppressed
+from .noqa import suppressed_at
 from .ruledocs import rule_doc
 from .rules import RULES, selected
 from .sources import find_project_root, import_root, python_files
@@ -99,7 +99,7 @@ def _suppressed_by_noqa(finding: Finding, lines_cache: dict) -> bool:
         except OSError:
             lines_cache[finding.path] = []
     lines = lines_cache[finding.path]
-    return 0 < finding.line <= len(lines) and suppressed(lines[finding.line - 1], finding.code)
+    return suppressed_at(lines, finding.line, finding.code)
 
 
 def _projects(args: argparse.Namespace):

@@ -17,7 +17,7 @@ from .config import Config
 from .engine import analyse_project
 from .findings import FileError, Finding
 from .fixes import CODEMODS
-from .noqa import suppressed
+from .noqa import suppressed_at
 from .rules import selected
 
 MAX_ROUNDS = 5
@@ -43,7 +43,7 @@ def _wanted(findings: list[Finding], files: set[str], select: list[str], ignore:
         if finding.path not in files or finding.code not in CODEMODS or not selected(finding.code, select, ignore):
             continue
         lines = sources[finding.path].decode("utf-8", errors="replace").splitlines()
-        if 0 < finding.line <= len(lines) and suppressed(lines[finding.line - 1], finding.code):
+        if suppressed_at(lines, finding.line, finding.code):
             continue
         out.append(finding)
     return out

@@ -15,3 +15,8 @@ def suppressed(line: str, code: str) -> bool:
     if not codes:
         return True
     return any(code.startswith(c) for c in re.split(r"[,\s]+", codes.upper()) if c)
+
+
+def suppressed_at(lines: list[str], line: int, code: str) -> bool:
+    """`suppressed` for line number `line` (1-based) of a file's lines."""
+    return 0 < line <= len(lines) and suppressed(lines[line - 1], code)

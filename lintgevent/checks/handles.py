@@ -34,6 +34,9 @@ class Escape:
     def joined_between(self, first: int, last: int) -> bool:
         return any(first <= line <= last for line in self.flow.joins)
 
+    def joined_after(self, first: int) -> bool:
+        return any(first <= line for line in self.flow.joins)
+
 
 class HandleEscapes:
     """Which rooted values of a function reach greenlets that are not waited for, directly or
@@ -85,7 +88,7 @@ class HandleEscapes:
     def _through_helper(self, flow: Flow, call: Call, helper: tuple, fs: FileSummary) -> Iterator[Escape]:
         """Values this call passes to a helper whose parameter escapes into a greenlet."""
         function = self.index.function(helper)
-        inner = [e for e in self.of(helper) if e.root[0] == "param" and not e.joined_between(e.flow.line, 10**9)]
+        inner = [e for e in self.of(helper) if e.root[0] == "param" and not e.joined_after(e.flow.line)]
         if not inner:
             return
         offset = self.bound_offset(call, function, fs)
@@ -192,7 +195,7 @@ def _decorator_handles(index: ProjectIndex, fs: FileSummary, function: Function,
             continue
         for escape in found:
             where = (escape.call.line, escape.call.col)
-            if escape.root != ("param", param) or escape.joined_between(escape.flow.line, 10**9) or where in reported:
+            if escape.root != ("param", param) or escape.joined_after(escape.flow.line) or where in reported:
                 continue
             reported.add(where)
             message = (f"GEV201 `@{decorator.text}` releases `{param}` ({injection.release}) when `{name}` "
