@@ -9,26 +9,13 @@ import textwrap
 import libcst as cst
 import pytest
 from test_cli import run, write  # noqa: F401  (the `run` fixture)
+from test_handles import PLAIN_DECORATOR
 
 from lintgevent import fixer
 
 PATCH = "from gevent import monkey\nmonkey.patch_all()\n"
 
-DB = """\
-import functools
-import pymysql
-
-
-def get_dbc(func):
-    @functools.wraps(func)
-    def wrapper(self, *args, **kwargs):
-        dbc = pymysql.connect(host="db")
-        try:
-            return func(self, dbc, *args, **kwargs)
-        finally:
-            dbc.close()
-    return wrapper
-"""
+DB = textwrap.dedent(PLAIN_DECORATOR)
 
 SEED = PATCH + """\
 from gevent.pool import Pool
