@@ -109,20 +109,6 @@ def seed_project(root: Path) -> Path:
     return write(root, {"app/__init__.py": "", "app/views.py": SEED_VIEWS, "app/gen_op.py": SEED_GEN_OP})
 
 
-@pytest.fixture
-def run(capsys, monkeypatch, tmp_path):
-    """Run `lintgevent ARGS...` in-process from tmp_path: (exit code, stdout lines, stderr)."""
-    monkeypatch.chdir(tmp_path)
-
-    def invoke(*args: str) -> tuple[int, list[str], str]:
-        capsys.readouterr()
-        code = cli.main(list(args))
-        out, err = capsys.readouterr()
-        return code, out.splitlines(), err
-
-    return invoke
-
-
 def check(run, *args: str) -> tuple[int, list[str], str]:
     return run("check", "--no-cache", *args)
 

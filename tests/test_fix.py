@@ -8,7 +8,7 @@ import textwrap
 
 import libcst as cst
 import pytest
-from test_cli import run, write  # noqa: F401  (the `run` fixture)
+from test_cli import write
 from test_handles import PLAIN_DECORATOR
 
 from lintgevent import fixer

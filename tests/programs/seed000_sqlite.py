@@ -7,7 +7,6 @@ import functools
 import sqlite3
 import sys
 
-import gevent
 from gevent.pool import Pool
 
 DB_PATH = sys.argv[1]
