@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 
+from .catalog import Runner
 from .deployment import Deployment
 from .index import ProjectIndex
 from .summary import Call, FileSummary
@@ -155,7 +156,8 @@ class EntryPoints:
         runner = self.runner_of(call, fs, index.evaluate(call.func, fs))
         if runner is None:
             return
-        kind, target = runner
+        spec, target = runner
+        kind = spec.kind
         if kind == "greenlet" or (kind == "thread" and self.threads_patched(fs.path)):
             label = "greenlet" if kind == "greenlet" else "thread (a greenlet under patching)"
             for key in self.callables(target):
@@ -166,16 +168,16 @@ class EntryPoints:
             for key in self.callables(target):
                 self.add(key, ROUTE, f"{label} {key[1]}")
 
-    def runner_of(self, call: Call, fs: FileSummary, function) -> tuple | None:
-        """(kind, resolved target) when the call, whose callee evaluated to `function`, hands a
-        function to a greenlet, a thread or a threadpool."""
+    def runner_of(self, call: Call, fs: FileSummary, function) -> tuple[Runner, object] | None:
+        """(the catalog's runner, resolved target) when the call, whose callee evaluated to
+        `function`, hands a function to a greenlet, a thread or a threadpool."""
         value = function
         if value is None or value[0] != "ext":
             return None
         runner = self.index.catalog.runner(value[1])
         if runner is None:
             return None
-        return runner.kind, self.index.evaluate(call.arg(runner.arg, runner.keyword or None), fs)
+        return runner, self.index.evaluate(call.arg(runner.arg, runner.keyword or None), fs)
 
     def callables(self, value) -> list[tuple]:
         """Function keys a value runs when called."""

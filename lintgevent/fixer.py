@@ -27,7 +27,6 @@ MAX_ROUNDS = 5
 class FixResult:
     originals: dict[str, bytes] = field(default_factory=dict)  # path -> text before the first fix
     fixed: dict[str, bytes] = field(default_factory=dict)  # path -> text after every fix
-    applied: list[Finding] = field(default_factory=list)
     refused: dict[tuple, tuple[Finding, str]] = field(default_factory=dict)  # (path, code, message) -> why not
     errors: list[FileError] = field(default_factory=list)
 
@@ -38,14 +37,20 @@ class FixResult:
 
 def _wanted(findings: list[Finding], files: set[str], select: list[str], ignore: list[str],
             sources: dict[str, bytes]) -> list[Finding]:
+    """The fixable findings asked for, not silenced by `# noqa`; `sources` gains the text of their
+    files (read from disk for those no fix has changed yet)."""
     out = []
+    lines: dict[str, list[str]] = {}
     for finding in findings:
         if finding.path not in files or finding.code not in CODEMODS or not selected(finding.code, select, ignore):
             continue
-        lines = sources[finding.path].decode("utf-8", errors="replace").splitlines()
-        if suppressed_at(lines, finding.line, finding.code):
-            continue
-        out.append(finding)
+        if finding.path not in lines:
+            if finding.path not in sources:
+                with open(finding.path, "rb") as handle:
+                    sources[finding.path] = handle.read()
+            lines[finding.path] = sources[finding.path].decode("utf-8", errors="replace").splitlines()
+        if not suppressed_at(lines[finding.path], finding.line, finding.code):
+            out.append(finding)
     return out
 
 
@@ -79,10 +84,6 @@ def fix_project(root: str, config: Config, files: list[str], select: list[str], 
         analysis = analyse_project(root, config, use_cache, tuple(files), sources=result.fixed)
         result.errors = [e for e in analysis.errors if e.path in wanted_files]
         current = dict(result.fixed)
-        for finding in analysis.findings:
-            if finding.path not in current and finding.path in wanted_files:
-                with open(finding.path, "rb") as handle:
-                    current[finding.path] = handle.read()
         by_path: dict[str, list[Finding]] = {}
         result.refused = {}  # what is left unfixed is what the last round found
         for finding in _wanted(analysis.findings, wanted_files, select, ignore, current):
@@ -105,7 +106,6 @@ def fix_project(root: str, config: Config, files: list[str], select: list[str], 
             if new != source:
                 result.originals.setdefault(path, source)
                 result.fixed[path] = new
-                result.applied.extend(f for f in batch if f not in refused)
                 progressed = True
         if not progressed:
             break

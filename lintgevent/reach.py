@@ -15,7 +15,7 @@ class Site:
 
     call: Call
     callee: tuple | None  # resolved value (see index.py)
-    runner: tuple | None  # (kind, target value) when it hands a function to a greenlet/thread/threadpool
+    runner: tuple | None  # (Runner, target value) when it hands a function to a greenlet/thread/threadpool
     offloaded: bool  # written inside the arguments of a threadpool offload
 
 
@@ -38,7 +38,7 @@ class Reachability:
             runner = self.entries.runner_of(call, fs, function)
             parent = out[call.parent] if call.parent >= 0 else None
             offloaded = parent is not None and (
-                parent.offloaded or (parent.runner is not None and parent.runner[0] == "offload"))
+                parent.offloaded or (parent.runner is not None and parent.runner[0].kind == "offload"))
             out.append(Site(call, self.index.callee(function), runner, offloaded))
         self._sites[key] = out
         return out
@@ -66,7 +66,8 @@ class Reachability:
             if site.callee is not None and site.callee[0] == "func":
                 yield site.callee[1]
             if hops and site.runner is not None:
-                kind, target = site.runner
+                runner, target = site.runner
+                kind = runner.kind
                 if kind in ("greenlet", "server") or (kind == "thread" and threads_patched):
                     yield from self.entries.callables(target)
 

@@ -476,9 +476,9 @@ class _Summariser:
 
     def find_injection(self, qualname: str, node: ast.AST, enclosing: str, is_method: bool,
                        function: Function) -> None:
-        texts = {c.text for c in function.calls}
         if not (qualname in self.binds_with or any(c.hint in RELEASE_HINTS for c in function.calls)):
             return
+        texts = {c.text for c in function.calls}
         owners: dict[str, str] = {}  # parameter of an enclosing function -> that function
         outer = enclosing
         while outer:

@@ -68,11 +68,11 @@ class HandleEscapes:
             if call is None:
                 continue
             value = index.evaluate(call.func, fs)
-            runner = index.catalog.runner(value[1]) if value and value[0] == "ext" else None
-            if runner is not None:
+            found = self.entries.runner_of(call, fs, value)
+            if found is not None:
+                runner, target = found
                 if runner.kind != "greenlet" or runner.waits or not uses_gevent:
                     continue
-                target = index.evaluate(call.arg(runner.arg, runner.keyword or None), fs)
                 targets = tuple(self.entries.callables(target))
                 for root, slot, exact in flow.roots:
                     if slot != runner.arg:

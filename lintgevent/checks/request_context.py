@@ -91,10 +91,10 @@ def check(index: ProjectIndex, reach: Reachability, entries: EntryPoints,
         if not deployments[index.root_of[fs.path]].uses_gevent:
             continue
         for site in reach.sites(key):
-            if site.offloaded or site.runner is None or site.runner[0] != "greenlet":
+            if site.offloaded or site.runner is None or site.runner[0].kind != "greenlet":
                 continue
-            runner = index.catalog.runner(index.evaluate(site.call.func, fs)[1])
-            for target in entries.callables(site.runner[1]):
+            runner, target_value = site.runner
+            for target in entries.callables(target_value):
                 if _wrapped_in_copy(index, target):
                     continue
                 missing = reads.missing(target)
