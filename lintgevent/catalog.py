@@ -30,6 +30,13 @@ class Runner:
     waits: bool = False  # returns only once the greenlets are done (Pool.map)
 
 
+@dataclass(frozen=True)
+class WriteCall:
+    pattern: str
+    data: int  # the positional argument that holds what is written
+    shape: str  # "data" | "lines" | "object"
+
+
 class Catalog:
     def __init__(self, data: dict, digest: str):
         self.digest = digest
@@ -50,6 +57,12 @@ class Catalog:
         self.handle_tags = frozenset(data["handles"]["tags"])
         self.handle_acquirers = frozenset(data["handles"]["acquire"])
         self.context: dict[str, str] = {name: needs for needs, names in data["context"].items() for name in names}
+        self.writes = {pattern: WriteCall(pattern, entry["data"], entry["shape"])
+                       for pattern, entry in data["writes"].items()}
+        yields = data["yields"]
+        self.yields_always = frozenset(yields["always"])
+        self.yields_positive = frozenset(yields["positive"])
+        self.yield_io_modules = frozenset(yields["io_modules"])
 
     @staticmethod
     def _lookup(table: dict, key: str):

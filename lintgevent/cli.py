@@ -16,6 +16,7 @@ from .engine import analyse_project
 from .findings import FileError, Finding
 from .fixer import fix_project, write_atomically
 from .fixes import CODEMODS
+from .fixes.options import WRITE_STRATEGIES, FixOptions
 from .noqa import suppressed_at
 from .ruledocs import rule_doc
 from .rules import RULES, selected
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     _project_options(fix)
     fix.add_argument("--diff", action="store_true", help="print a unified diff instead of writing")
     fix.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
+    fix.add_argument("--strategy", choices=WRITE_STRATEGIES, default=WRITE_STRATEGIES[0],
+                     help="how GEV301 fixes an unbounded write: run it in gevent's threadpool (default), "
+                          "or write 1 MiB chunks with gevent.idle() between them")
 
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--calls", action="store_true", help="also list each rule's catalog entries")
@@ -147,7 +151,8 @@ def run_fix(args: argparse.Namespace) -> int:
     changed: list[str] = []
     errors: list[FileError] = []
     for root, config, files, select, ignore in _projects(args):
-        result = fix_project(root, config, files, select, ignore, use_cache=not args.no_cache)
+        result = fix_project(root, config, files, select, ignore, FixOptions(args.strategy),
+                             use_cache=not args.no_cache)
         errors.extend(result.errors)
         for path in result.changed:
             shown = _display(path)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from . import __version__
 from .cache import Cache
 from .catalog import load_catalog
-from .checks import blocking, handles, patch_order, request_context
+from .checks import blocking, handles, patch_order, request_context, writes
 from .config import Config
 from .deployment import (GRPC_GEVENT, PATCH_ALL, PSYCOGREEN, SINGLE_PATCHES, Deployment, apply_override,
                          is_gevent_worker, read_deployment_files, scan_deployment_text)
@@ -21,11 +21,12 @@ from .findings import FileError, Finding
 from .index import ProjectIndex
 from .inference import ReceiverInference
 from .reach import Reachability
+from .rules import without_superseded
 from .sources import SourceError, import_root, parse_source, python_files, read_source
 from .summary import FileSummary, summarise
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent",
                               *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
 
@@ -191,8 +192,10 @@ def _check(summaries: list[FileSummary], project_root: str, config: Config,
     entries = EntryPoints(index, deployments)
     reach = Reachability(index, entries)
     reach.run(entries.collect(config.entry_points))
-    findings = list(blocking.check(index, reach, deployments, ReceiverInference()))
+    inference = ReceiverInference()
+    findings = list(blocking.check(index, reach, deployments, inference))
+    findings.extend(writes.check(index, reach, deployments, inference))
     findings.extend(handles.check(index, entries, deployments))
     findings.extend(request_context.check(index, reach, entries, deployments))
     findings.extend(patch_order.check(index, deployments))
-    return findings, deployments
+    return without_superseded(findings), deployments

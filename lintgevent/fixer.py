@@ -17,6 +17,7 @@ from .config import Config
 from .engine import analyse_project
 from .findings import FileError, Finding
 from .fixes import CODEMODS
+from .fixes.options import FixOptions
 from .noqa import suppressed_at
 from .rules import selected
 
@@ -54,13 +55,14 @@ def _wanted(findings: list[Finding], files: set[str], select: list[str], ignore:
     return out
 
 
-def _rewrite(source: bytes, code: str, findings: list[Finding]) -> tuple[bytes, dict[Finding, str]]:
+def _rewrite(source: bytes, code: str, findings: list[Finding],
+             options: FixOptions) -> tuple[bytes, dict[Finding, str]]:
     """The file's text with one rule's fixes applied; the source itself when the result would not parse."""
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         return source, {f: f"libcst cannot parse this file ({error.message})" for f in findings}
-    new_module, refused = CODEMODS[code](module, findings)
+    new_module, refused = CODEMODS[code](module, findings, options)
     new = new_module.bytes
     if new == source:
         return source, refused
@@ -74,7 +76,7 @@ def _rewrite(source: bytes, code: str, findings: list[Finding]) -> tuple[bytes, 
 
 
 def fix_project(root: str, config: Config, files: list[str], select: list[str], ignore: list[str],
-                use_cache: bool = True) -> FixResult:
+                options: FixOptions = FixOptions(), use_cache: bool = True) -> FixResult:
     """Fixes for the findings in `files` (the project is indexed whole), worked out in memory."""
     result = FixResult()
     wanted_files = set(files)
@@ -99,7 +101,7 @@ def fix_project(root: str, config: Config, files: list[str], select: list[str], 
             code = min(f.code for f in findings)  # one rule per file per round: positions stay true
             batch = [f for f in findings if f.code == code]
             source = current[path]
-            new, refused = _rewrite(source, code, batch)
+            new, refused = _rewrite(source, code, batch, options)
             for finding, reason in refused.items():
                 key = (finding.path, finding.code, finding.message)
                 result.refused.setdefault(key, (first_seen[key], reason))

@@ -10,6 +10,8 @@ class Rule:
     title: str
     what: str  # how a finding names the call: "blocking file IO"
     advice: str
+    # Rules this one refines: at the position of one of its findings, theirs are not reported.
+    supersedes: tuple = ()
 
 
 RULES = {rule.code: rule for rule in (
@@ -29,9 +31,20 @@ RULES = {rule.code: rule for rule in (
          "join the greenlet inside the block, or let the greenlet open its own"),
     Rule("GEV203", "greenlet reads Flask's request context it does not have", "request context",
          "wrap the spawned function in flask.copy_current_request_context"),
+    Rule("GEV301", "one write of data with no size bound on a request path", "unbounded write",
+         "run it in gevent's threadpool, or write fixed-size chunks with gevent.idle() between them",
+         supersedes=("GEV101",)),
+    Rule("GEV302", "write loop over an unbounded iterable that never lets the hub run",
+         "write loop with no effective yield", "call gevent.idle() in the loop"),
     Rule("GEV401", "monkey.patch_all() after other imports", "late patching",
          "call monkey.patch_all() before any other import"),
 )}
+
+
+def without_superseded(findings: list) -> list:
+    """Drop the findings that a more specific rule reports at the same position."""
+    refined = {(f.path, f.line, f.col, old) for f in findings for old in RULES[f.code].supersedes}
+    return [f for f in findings if (f.path, f.line, f.col, f.code) not in refined]
 
 
 def selected(code: str, select: list[str], ignore: list[str]) -> bool:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from .catalog import load_catalog
 from .handles import RELEASE_HINTS, class_wrapped_attrs, function_escapes, parameters, wrapper_injection
 from .syntax import callee_text
+from .writes import WRITE_HINTS, function_writes
 
 Desc = tuple | None
 
@@ -69,6 +70,8 @@ class Function:
     calls: list = field(default_factory=list)  # [Call]
     nested: list = field(default_factory=list)  # qualnames of functions defined directly inside
     context_reads: list = field(default_factory=list)  # [(line, col, dotted)]: Flask context names read
+    writes: tuple = ()  # (Write, ...): calls that may write a file, with their data's size (writes.py)
+    loops: tuple = ()  # (Loop, ...): loops whose body holds such a call
 
 
 @dataclass(slots=True)
@@ -445,6 +448,7 @@ class _Summariser:
                 for child in reversed(list(ast.iter_child_nodes(node))):
                     push((child, scope, parent))
         self.find_handles()
+        self.find_writes()
         return self.summary
 
     def read_context(self, node: ast.AST, name: str, attr: str, scope: _Scope) -> None:
@@ -473,6 +477,13 @@ class _Summariser:
                     summary.escapes[qualname] = escapes
             if enclosing or (is_method and node.name == "__call__"):
                 self.find_injection(qualname, node, enclosing, is_method, function)
+
+    def find_writes(self) -> None:
+        """Writes and the loops around them (see writes.py), for the functions that call a write."""
+        for qualname, (node, _, _) in self.nodes.items():
+            function = self.summary.functions[qualname]
+            if any(c.hint in WRITE_HINTS for c in function.calls):
+                function.writes, function.loops = function_writes(node, function.calls)
 
     def find_injection(self, qualname: str, node: ast.AST, enclosing: str, is_method: bool,
                        function: Function) -> None:

@@ -131,7 +131,7 @@ def test_the_write_is_atomic_and_keeps_the_file_mode(tmp_path, run):
 def test_a_result_that_does_not_parse_is_never_written(tmp_path, run, monkeypatch):
     write(tmp_path, {"db.py": DB, "jobs.py": SEED})
 
-    def broken(module, findings):
+    def broken(module, findings, options):
         return module.with_changes(body=[cst.SimpleStatementLine([cst.Expr(cst.Name("def"))])]), {}
 
     monkeypatch.setitem(fixer.CODEMODS, "GEV201", broken)

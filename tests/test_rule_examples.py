@@ -63,22 +63,27 @@ def _fix_in(tmp_path, name: str, text: str) -> tuple[int, str]:
     return code, (tmp_path / name).read_text(encoding="utf-8")
 
 
+def _unmarked(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return MARKER_COMMENT.sub("", handle.read())
+
+
 @pytest.mark.parametrize("code", sorted(CODEMODS))
 def test_fixing_bad_gives_fixed(code, tmp_path):
     folder = os.path.join(RULES_DIR, code)
-    with open(os.path.join(folder, "bad.py"), encoding="utf-8") as handle:
-        bad = MARKER_COMMENT.sub("", handle.read())
-    with open(os.path.join(folder, "fixed.py"), encoding="utf-8") as handle:
-        fixed = handle.read()
+    bad, fixed = _unmarked(os.path.join(folder, "bad.py")), _unmarked(os.path.join(folder, "fixed.py"))
     assert _fix_in(tmp_path, "bad.py", bad) == (1, fixed)
 
 
 @pytest.mark.parametrize("code", sorted(CODEMODS))
-def test_fixed_is_clean_and_fixing_it_again_changes_nothing(code, tmp_path):
+def test_fixed_is_clean_of_its_rule_family_and_fixing_it_again_changes_nothing(code, tmp_path):
+    """fixed.py may still show other rules (the `open` of an offloaded write is GEV101): its markers
+    say which, and none is of the fixed rule's family (GEV3 for GEV301)."""
     folder = os.path.join(RULES_DIR, code)
     fixed_path = os.path.join(folder, "fixed.py")
-    assert expected(fixed_path) == set()
-    assert {f for f in actual_in(folder) if f[0] == fixed_path} == set()
+    markers = expected(fixed_path)
+    assert not any(c.startswith(code[:4]) for _, _, c in markers)
+    assert {f for f in actual_in(folder) if f[0] == fixed_path} == markers
     with open(fixed_path, encoding="utf-8") as handle:
         fixed = handle.read()
     assert _fix_in(tmp_path, "fixed.py", fixed) == (0, fixed)

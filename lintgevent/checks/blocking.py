@@ -52,9 +52,28 @@ def describe(entry: BlockingCall, site: Site) -> str:
     return text
 
 
+def site_name(site: Site, fs: FileSummary, inference: ReceiverInference) -> str | None:
+    """The catalog name of a call outside the project that runs on the hub (not offloaded)."""
+    if site.offloaded or site.callee is None or site.callee[0] != "ext":
+        return None
+    name = site.callee[1]
+    if name.startswith("<unknown>."):
+        name = inference.refine(fs.path, site.call, name)
+    return name
+
+
+def blocking_entry(site: Site, fs: FileSummary, index: ProjectIndex, inference: ReceiverInference,
+                   deployment: Deployment) -> BlockingCall | None:
+    """The catalog entry by which a call blocks the hub in this deployment, or None."""
+    name = site_name(site, fs, inference)
+    entry = index.catalog.blocking(name) if name is not None else None
+    if entry is None or not deployment.blocks(entry.blocks):
+        return None
+    return entry if argument_holds(entry.when, site, fs, index) else None
+
+
 def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deployment],
           inference: ReceiverInference) -> Iterator[Finding]:
-    catalog = index.catalog
     for key in reach.parent:
         fs = index.files[key[0]]
         deployment = deployments[index.root_of[fs.path]]
@@ -64,15 +83,8 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
         # `open(p).read()`: both calls start at one position; one finding there, naming the inner call.
         at_position: dict[tuple, Finding] = {}
         for site in reach.sites(key):
-            if site.offloaded or site.callee is None or site.callee[0] != "ext":
-                continue
-            name = site.callee[1]
-            if name.startswith("<unknown>."):
-                name = inference.refine(fs.path, site.call, name)
-            entry = catalog.blocking(name)
-            if entry is None or not deployment.blocks(entry.blocks):
-                continue
-            if not argument_holds(entry.when, site, fs, index):
+            entry = blocking_entry(site, fs, index, inference, deployment)
+            if entry is None:
                 continue
             chain = chain or reach.chain(key)
             rule = RULES[entry.code]

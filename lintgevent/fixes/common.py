@@ -68,3 +68,81 @@ def moved(items: Sequence, source: int, destination: int) -> list:
     items = list(items)
     items.insert(destination, items.pop(source))
     return [item.with_changes(comma=comma) for item, comma in zip(items, commas)]
+
+
+# -- names and imports ---------------------------------------------------------------------------
+def _import_lines(module: cst.Module) -> list[int]:
+    return [i for i, statement in enumerate(module.body)
+            if isinstance(statement, cst.SimpleStatementLine)
+            and all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)]
+
+
+def _from_package(small: cst.BaseSmallStatement, package: str) -> bool:
+    return (isinstance(small, cst.ImportFrom) and small.relative == () and small.module is not None
+            and cst.helpers.get_full_name_for_node(small.module) == package
+            and not isinstance(small.names, cst.ImportStar))
+
+
+def bound_name(module: cst.Module, package: str, name: str) -> cst.BaseExpression | None:
+    """An expression for `package.name` made of the module's own top-level imports (`from package
+    import name as alias`, `import package`), or None when it imports neither."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if _from_package(small, package):
+                for alias in small.names:
+                    if cst.helpers.get_full_name_for_node(alias.name) == name:
+                        return cst.Name(alias.evaluated_alias or name)
+            elif isinstance(small, cst.Import):
+                for alias in small.names:
+                    if cst.helpers.get_full_name_for_node(alias.name) == package:
+                        return cst.Attribute(cst.Name(alias.evaluated_alias or package), cst.Name(name))
+    return None
+
+
+def _after_imports(module: cst.Module, statement: cst.SimpleStatementLine) -> cst.Module:
+    """A new statement after the last top-level import (so never above `monkey.patch_all()`, which
+    must run before the other imports), or after the docstring when there is none."""
+    body = list(module.body)
+    imports = _import_lines(module)
+    if imports:
+        body.insert(imports[-1] + 1, statement)
+    else:
+        docstring = bool(body) and isinstance(body[0], cst.SimpleStatementLine) and \
+            isinstance(body[0].body[0], cst.Expr) and isinstance(body[0].body[0].value, cst.SimpleString)
+        body.insert(1 if docstring else 0, statement)
+    return module.with_changes(body=body)
+
+
+def with_from_import(module: cst.Module, package: str, name: str) -> cst.Module:
+    """`name` added to the module's last `from package import ...`, or a new such import."""
+    body = list(module.body)
+    for i in reversed(_import_lines(module)):
+        for j, small in enumerate(body[i].body):
+            if _from_package(small, package):
+                names = list(small.names)
+                last = names[-1]
+                if isinstance(last.comma, cst.MaybeSentinel):
+                    names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                    names.append(cst.ImportAlias(cst.Name(name)))
+                else:  # a trailing comma: the new name follows the same layout
+                    names.append(cst.ImportAlias(cst.Name(name), comma=last.comma))
+                smalls = list(body[i].body)
+                smalls[j] = small.with_changes(names=names)
+                body[i] = body[i].with_changes(body=smalls)
+                return module.with_changes(body=body)
+    return _after_imports(module, cst.parse_statement(f"from {package} import {name}\n"))
+
+
+def with_module_import(module: cst.Module, package: str) -> cst.Module:
+    """`import package` after the module's imports."""
+    return _after_imports(module, cst.parse_statement(f"import {package}\n"))
+
+
+def gevent_name(module: cst.Module, name: str) -> tuple[cst.BaseExpression, bool]:
+    """An expression for `gevent.<name>`, and whether `import gevent` must be added for it."""
+    found = bound_name(module, "gevent", name)
+    if found is not None:
+        return found, False
+    return cst.Attribute(cst.Name("gevent"), cst.Name(name)), True

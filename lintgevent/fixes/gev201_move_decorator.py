@@ -18,6 +18,7 @@ from libcst.metadata import MetadataWrapper
 
 from ..findings import Finding
 from .common import QualnameTracker, char_column, moved, without
+from .options import FixOptions
 
 CHANGED = "the code no longer matches what was analysed"
 
@@ -112,7 +113,7 @@ class _Move(QualnameTracker):
         return updated.with_changes(args=without(updated.args, plan["slot"]))
 
 
-def apply(module: cst.Module, findings: list[Finding]) -> tuple[cst.Module, dict[Finding, str]]:
+def apply(module: cst.Module, findings: list[Finding], options: FixOptions) -> tuple[cst.Module, dict[Finding, str]]:
     lines = module.code.splitlines()
     wrapper = MetadataWrapper(module)
     plans = {f: f.fix_plan for f in findings}

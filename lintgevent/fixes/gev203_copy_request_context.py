@@ -15,26 +15,10 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from ..findings import Finding
-from .common import Located, char_column
+from .common import Located, bound_name, char_column, with_from_import
+from .options import FixOptions
 
 MODULE, NAME = "flask", "copy_current_request_context"
-
-
-def _bound_name(module: cst.Module) -> cst.BaseExpression | None:
-    """An expression naming flask.copy_current_request_context with the module's own imports."""
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if _from_flask(small):
-                for alias in small.names:
-                    if cst.helpers.get_full_name_for_node(alias.name) == NAME:
-                        return cst.Name(alias.evaluated_alias or NAME)
-            elif isinstance(small, cst.Import):
-                for alias in small.names:
-                    if cst.helpers.get_full_name_for_node(alias.name) == MODULE:
-                        return cst.Attribute(cst.Name(alias.evaluated_alias or MODULE), cst.Name(NAME))
-    return None
 
 
 class _Wrap(Located):
@@ -61,56 +45,18 @@ class _Wrap(Located):
         return updated.with_changes(args=args)
 
 
-def apply(module: cst.Module, findings: list[Finding]) -> tuple[cst.Module, dict[Finding, str]]:
+def apply(module: cst.Module, findings: list[Finding], options: FixOptions) -> tuple[cst.Module, dict[Finding, str]]:
     lines = module.code.splitlines()
     plans = {}
     for finding in findings:
         plan = finding.fix_plan
         line, col = plan["call"]
         plans[(line, char_column(lines, line, col))] = (finding, plan)
-    name = _bound_name(module)
+    name = bound_name(module, MODULE, NAME)
     transformer = _Wrap(plans, name or cst.Name(NAME))
     result = MetadataWrapper(module).visit(transformer)
     refused = {f: "the spawned function is not a plain argument of the call" for f in findings
                if f not in transformer.done}
     if transformer.done and name is None:
-        result = _with_import(result)
+        result = with_from_import(result, MODULE, NAME)
     return result, refused
-
-
-def _is_import_line(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
-
-
-def _from_flask(small: cst.BaseSmallStatement) -> bool:
-    return (isinstance(small, cst.ImportFrom) and small.relative == () and small.module is not None
-            and cst.helpers.get_full_name_for_node(small.module) == MODULE
-            and not isinstance(small.names, cst.ImportStar))
-
-
-def _with_import(module: cst.Module) -> cst.Module:
-    body = list(module.body)
-    imports = [i for i, statement in enumerate(body) if _is_import_line(statement)]
-    for i in reversed(imports):
-        for j, small in enumerate(body[i].body):
-            if _from_flask(small):
-                names = list(small.names)
-                last = names[-1]
-                if isinstance(last.comma, cst.MaybeSentinel):
-                    names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                    names.append(cst.ImportAlias(cst.Name(NAME)))
-                else:  # a trailing comma: the new name follows the same layout
-                    names.append(cst.ImportAlias(cst.Name(NAME), comma=last.comma))
-                smalls = list(body[i].body)
-                smalls[j] = small.with_changes(names=names)
-                body[i] = body[i].with_changes(body=smalls)
-                return module.with_changes(body=body)
-    statement = cst.parse_statement(f"from {MODULE} import {NAME}\n")
-    if imports:
-        body.insert(imports[-1] + 1, statement)
-    else:
-        docstring = bool(body) and isinstance(body[0], cst.SimpleStatementLine) and \
-            isinstance(body[0].body[0], cst.Expr) and isinstance(body[0].body[0].value, cst.SimpleString)
-        body.insert(1 if docstring else 0, statement)
-    return module.with_changes(body=body)
