@@ -44,3 +44,11 @@ def test_flake8_select_gev2_agrees_with_check_on_the_handles_project():
     assert from_flake8 == from_check
     markers = {m for m in expected_in(os.path.join(FIXTURES, "handles")) if m[2].startswith("GEV2")}
     assert len(from_check) == len(markers) >= 10
+
+
+def test_flake8_select_gev3_agrees_with_check_on_the_exports_project():
+    from_flake8 = _run("flake8", "--select", "GEV3", "exports")
+    from_check = _run("lintgevent", "check", "--select", "GEV3", "exports")
+    assert from_flake8 == from_check
+    markers = {m for m in expected_in(os.path.join(FIXTURES, "exports")) if m[2].startswith("GEV3")}
+    assert len(from_check) == len(markers) >= 6
