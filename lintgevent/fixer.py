@@ -98,17 +98,19 @@ def fix_project(root: str, config: Config, files: list[str], select: list[str], 
                 by_path.setdefault(finding.path, []).append(finding)
         progressed = False
         for path, findings in sorted(by_path.items()):
-            code = min(f.code for f in findings)  # one rule per file per round: positions stay true
-            batch = [f for f in findings if f.code == code]
+            # One rule per file per round, so the positions of the others stay true: the first rule,
+            # in code order, whose fixes change something.
             source = current[path]
-            new, refused = _rewrite(source, code, batch, options)
-            for finding, reason in refused.items():
-                key = (finding.path, finding.code, finding.message)
-                result.refused.setdefault(key, (first_seen[key], reason))
-            if new != source:
-                result.originals.setdefault(path, source)
-                result.fixed[path] = new
-                progressed = True
+            for code in sorted({f.code for f in findings}):
+                new, refused = _rewrite(source, code, [f for f in findings if f.code == code], options)
+                for finding, reason in refused.items():
+                    key = (finding.path, finding.code, finding.message)
+                    result.refused.setdefault(key, (first_seen[key], reason))
+                if new != source:
+                    result.originals.setdefault(path, source)
+                    result.fixed[path] = new
+                    progressed = True
+                    break
         if not progressed:
             break
     return result

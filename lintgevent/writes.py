@@ -129,6 +129,11 @@ class _Body:
                 continue
             if kind is ast.For or kind is ast.AsyncFor or kind is ast.While:
                 self.loops.append((node, []))
+                # A counter is stepped once per iteration: by a statement of the body itself, not
+                # one inside an `if` that counts only some items.
+                counter = next((s.target.id for s in node.body if type(s) is ast.AugAssign and _counts(s)), "")
+                if counter:
+                    self.counters[id(node)] = counter
                 inner = (*loops, len(self.loops) - 1)
                 if kind is not ast.While:
                     self._assign(node.target, node.lineno, "item", node.iter)
@@ -158,12 +163,8 @@ class _Body:
             elif kind is ast.AnnAssign and node.value is not None:
                 self._assign(node.target, node.lineno, "value", node.value)
             elif kind is ast.AugAssign and type(node.target) is ast.Name:
-                name = node.target.id
-                if loops:
-                    if type(node.op) is ast.Add and type(node.value) is ast.Constant and node.value.value == 1:
-                        self.counters.setdefault(id(self.loops[loops[-1]][0]), name)
-                    else:
-                        self.grown.add(name)
+                if loops and not _counts(node):
+                    self.grown.add(node.target.id)
             elif kind in (ast.With, ast.AsyncWith):
                 for item in node.items:
                     if item.optional_vars is not None:
@@ -250,8 +251,10 @@ class _Body:
             if name == "get_data" and _is_request(receiver):
                 return f"it is the whole request body (`{_text(node)}`)"
             if name in ("read", "read_bytes", "read_text") and _unsized(node):
-                what = "request body" if _is_request(receiver) or "wsgi.input" in _text(receiver) else "content"
-                return f"it is the whole {what} of `{_text(receiver)}` (`.{name}()` without a size)"
+                if _is_request(receiver) or (type(receiver) is ast.Attribute and _is_request(receiver.value)) \
+                        or "wsgi.input" in _text(receiver):
+                    return f"it is the whole request body (`{_text(node)}` without a size)"
+                return f"it is the whole content of `{_text(receiver)}` (`.{name}()` without a size)"
             if name == "getvalue" and type(receiver) is ast.Name and receiver.id in self.grown:
                 return f"it is everything written to `{receiver.id}` in a loop"
         if name in SERIALISERS and node.args:
@@ -368,6 +371,12 @@ class _Body:
                 return f"`{_text(arg)}` is a collection built elsewhere"
             return f"it writes {size}" if size else ""
         return self.data_size(arg, line) or ""
+
+
+def _counts(node: ast.AugAssign) -> bool:
+    """`n += 1`."""
+    return (type(node.target) is ast.Name and type(node.op) is ast.Add and type(node.value) is ast.Constant
+            and node.value.value == 1)
 
 
 def _unsized(call: ast.Call) -> bool:

@@ -174,3 +174,31 @@ def a(rows):
     assert text.count("import gevent\n") == 1
     assert "            gevent.idle()\n            fh.write(row)\n" in text
     assert 'gevent.get_hub().threadpool.apply(fh.write, ("".join(rows),))' in text
+
+
+def test_a_refused_write_fix_does_not_stop_the_loop_fix_in_the_same_file(tmp_path, run):
+    text, err = fixed_text(tmp_path, run, """\
+@app.route("/a", methods=["POST"])
+def a(rows):
+    with open("/tmp/a", "w") as fh:
+        fh.writelines(rows)
+        for row in rows:
+            fh.write(row)
+""", "--strategy", "chunk")
+    assert "GEV301 not fixed: the chunk strategy splits only `.write(data)` calls" in err
+    assert "        fh.writelines(rows)\n        for row in rows:\n            gevent.idle()\n" in text
+
+
+def test_a_count_kept_in_a_branch_is_not_the_loops_counter(tmp_path, run):
+    text, _ = fixed_text(tmp_path, run, """\
+@app.route("/a", methods=["POST"])
+def a(rows):
+    errors = 0
+    with open("/tmp/a", "w") as fh:
+        for row in rows:
+            if not row:
+                errors += 1
+                continue
+            fh.write(row)
+""")
+    assert "        for row in rows:\n            gevent.idle()\n            if not row:\n" in text

@@ -222,3 +222,14 @@ def write_sn_file(path, codes):
     message = message_at(tmp_path, "app.py", "fh.write(data)")
     assert message.startswith("GEV301 unbounded write `fh.write` on a request path "
                               "(route POST /cdkey_mana -> write_sn_file): it is built by `join` over `codes`")
+
+
+def test_a_request_stream_read_whole_is_named_the_request_body(tmp_path):
+    assert_markers(tmp_path, {"app.py": APP + """
+@app.route("/a", methods=["PUT"])
+def a():
+    with open("/tmp/a", "wb") as fh:  # error: GEV101
+        fh.write(request.stream.read())  # error: GEV301
+"""})
+    message = message_at(tmp_path, "app.py", "request.stream.read()")
+    assert "it is the whole request body (`request.stream.read()` without a size)" in message
