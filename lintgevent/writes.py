@@ -215,9 +215,15 @@ class _Body:
             parts = [self.data_size(v.value, line, hops) for v in node.values if type(v) is ast.FormattedValue]
             return next((p for p in parts if p), "")
         if kind is ast.BinOp:
-            if type(node.op) is ast.Add:
-                left, right = self.data_size(node.left, line, hops), self.data_size(node.right, line, hops)
-                return left or right or (None if None in (left, right) else "")
+            if type(node.op) is ast.Add:  # `a + b + c` nests to the left: judged as a flat list
+                terms, pending = [], [node]
+                while pending:
+                    term = pending.pop()
+                    if type(term) is ast.BinOp and type(term.op) is ast.Add:
+                        pending += (term.right, term.left)
+                    else:
+                        terms.append(self.data_size(term, line, hops))
+                return next((t for t in terms if t), None if None in terms else "")
             if type(node.op) is ast.Mod:
                 return ""  # a small formatted string
             return None
@@ -348,7 +354,7 @@ class _Body:
         for node, statement in self.writes:
             i = self._call_index(node)
             if i is not None:
-                sizes = tuple(self.data_or_collection(node, a) for a in node.args[:MAX_ARGS])
+                sizes = tuple(_judged(self.data_or_collection, node, a) for a in node.args[:MAX_ARGS])
                 writes.append(Write(i, sizes, statement))
         write_ids = {id(node) for node, _ in self.writes}
         loops = []
@@ -358,7 +364,8 @@ class _Body:
             indices = tuple(i for i in map(self._call_index, calls) if i is not None)
             counter = self.counters.get(id(node), "") or _enumerate_index(node)
             kind = "while" if type(node) is ast.While else "for"
-            loops.append(Loop(node.lineno, node.col_offset, kind, self.iterable_size(node), counter, indices))
+            unbounded = _judged(self.iterable_size, node)
+            loops.append(Loop(node.lineno, node.col_offset, kind, unbounded, counter, indices))
         return tuple(writes), tuple(loops)
 
     def data_or_collection(self, call: ast.Call, arg: ast.AST) -> str:
@@ -371,6 +378,14 @@ class _Body:
                 return f"`{_text(arg)}` is a collection built elsewhere"
             return f"it writes {size}" if size else ""
         return self.data_size(arg, line) or ""
+
+
+def _judged(judge, *nodes: ast.AST) -> str:
+    """A size judgement, or "" (nothing reported) for an expression nested too deep to judge."""
+    try:
+        return judge(*nodes)
+    except RecursionError:
+        return ""
 
 
 def _counts(node: ast.AugAssign) -> bool:

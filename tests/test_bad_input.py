@@ -163,6 +163,25 @@ def sums():
                           "offload it with gevent's threadpool")
 
 
+def test_writes_of_20000_term_concatenations_and_5000_call_chains_are_analysed(tmp_path):
+    project(tmp_path)
+    total = " + ".join(["part"] * 20_000)
+    chain = "part" + ".strip()" * 5_000
+    (tmp_path / "joins.py").write_text(PATCHED_APP_HEAD + f"""
+@app.route("/join")
+def joins(part, parts):
+    with open("sum.txt", "w") as fh:
+        fh.write({total} + "".join(parts))
+        fh.write({chain})
+    return "ok"
+""")
+    done = lintgevent(tmp_path)
+    assert "joins.py:9:9: GEV301 unbounded write `fh.write` on a request path (route GET /join): it is built by " \
+           "`join` over `parts`" in done.stdout
+    assert "joins.py:8:10: GEV101" in done.stdout and "joins.py:10:9: GEV101" in done.stdout
+    assert "error" not in done.stderr
+
+
 def test_100000_line_file_is_analysed(tmp_path):
     project(tmp_path)
     filler = "pass\n" * 100_000
