@@ -15,7 +15,7 @@ from ..index import ProjectIndex
 from ..inference import ReceiverInference
 from ..reach import Reachability, Site
 from ..rules import RULES
-from ..summary import FileSummary
+from ..summary import FileSummary, Function
 from .blocking import blocking_entry, site_name
 
 SLEEP_ZERO = ("`{text}` does not count: a sleep of zero only switches to greenlets that are already "
@@ -110,7 +110,7 @@ def _unbounded_write(fs: FileSummary, site: Site, spec: WriteCall, statement: bo
     return Finding(fs.path, site.call.line, site.call.col, "GEV301", message, chain, plan)
 
 
-def _loops(fs: FileSummary, function, sites: list[Site], real: dict, yields: _Yields,
+def _loops(fs: FileSummary, function: Function, sites: list[Site], real: dict, yields: _Yields,
            chain: str) -> Iterator[Finding]:
     """Innermost loops first: a loop is reported for the writes no loop inside it was reported for."""
     covered: set[int] = set()
