@@ -108,7 +108,6 @@ class _Body:
     """One function body: its assignments, loops and write calls, in source order."""
 
     def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, calls: list):
-        self.params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
         self.assigned: dict[str, list] = {}  # name -> [(line, kind, node)], kind: "value" | "item" | "other"
         self.grown: set[str] = set()  # names grown inside a loop: `x.append(...)`, `x += ...`
         self.counters: dict[int, str] = {}  # id(loop) -> name incremented in its body
@@ -369,12 +368,13 @@ class _Body:
         return tuple(writes), tuple(loops)
 
     def data_or_collection(self, call: ast.Call, arg: ast.AST) -> str:
-        """The first arguments of a write: data for `.write`, a collection for `writelines` and `dump`;
-        which one the call is, the index decides later, so both judgements are kept, data first."""
+        """Why one argument of a write has no size bound, or "": judged as text or bytes, or as a
+        collection for `writelines` and `dump` (writelines takes any number of lines)."""
         line = call.lineno
-        if callee_text(call.func)[1] in ("writelines", "dump"):
+        hint = callee_text(call.func)[1]
+        if hint in ("writelines", "dump"):
             size = self.collection_size(arg, line)
-            if size is None and callee_text(call.func)[1] == "writelines":
+            if size is None and hint == "writelines":
                 return f"`{_text(arg)}` is a collection built elsewhere"
             return f"it writes {size}" if size else ""
         return self.data_size(arg, line) or ""
