@@ -1,0 +1,1 @@
+"""The runtime side of lintgevent: recording where a live gevent process blocks its hub."""
