@@ -44,14 +44,15 @@ class Recorder:
     """Writes one JSON line per EventLoopBlocked; called in gevent's monitor thread."""
 
     def __init__(self, path: str):
+        from gevent.events import EventLoopBlocked
+
         self.path = path
         self.roots = library_roots()
         self.lock = threading.Lock()
+        self.event_type = EventLoopBlocked
 
     def __call__(self, event: object) -> None:
-        from gevent.events import EventLoopBlocked
-
-        if not isinstance(event, EventLoopBlocked):
+        if not isinstance(event, self.event_type):
             return
         hub = getattr(event, "hub", None)
         ident = getattr(hub, "thread_ident", None) or threading.main_thread().ident
