@@ -37,19 +37,19 @@ def block():
     return "done"
 """
 BLOCKING_LINE = 16
-STARTUP = 30
+DEADLINE = 30
 GRACE = 10
 
 
-def _listening_port(proc: subprocess.Popen, log_path) -> int:
-    deadline = time.monotonic() + STARTUP
+def _wait_for(found, what: str, log_path):
+    """Poll until `found()` gives something; a generous deadline, only so a broken run cannot hang."""
+    deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
-        match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log_path.read_text())
-        if match:
-            return int(match.group(1))
-        assert proc.poll() is None, log_path.read_text()
+        result = found()
+        if result:
+            return result
         time.sleep(0.1)
-    raise AssertionError(f"gunicorn did not start:\n{log_path.read_text()}")
+    raise AssertionError(f"{what} never happened:\n{log_path.read_text()}")
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -82,16 +82,15 @@ def test_a_blocked_hub_is_recorded_and_blamed_on_the_apps_line(tmp_path):
              "--timeout", "20", "-c", "python:lintgevent.runtime.gunicorn_conf", "app:app"],
             cwd=tmp_path, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        port = _listening_port(proc, log)
-        deadline = time.monotonic() + STARTUP  # the worker boots after the master listens
-        while "lintgevent: recording" not in log.read_text():
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        port = int(_wait_for(lambda: re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log.read_text()),
+                             "gunicorn listening", log).group(1))
+        _wait_for(lambda: "lintgevent: recording" in log.read_text(), "the worker's recorder starting", log)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=10) as response:
             assert response.read() == b"pong"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/block", timeout=10) as response:
             assert response.read() == b"done"
-        time.sleep(0.3)
+        _wait_for(lambda: events.exists() and f'"line": {BLOCKING_LINE}' in events.read_text(),
+                  "an event blaming the blocking line", log)
     finally:
         _stop(proc)
     assert not _group_alive(proc.pid), "a gunicorn process outlived the test"

@@ -8,11 +8,18 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 
-def char_column(lines: Sequence[str], line: int, byte_col: int) -> int:
-    """The engine reports ast's columns, which count UTF-8 bytes; libcst counts characters."""
-    if not 0 < line <= len(lines):
-        return byte_col
-    return len(lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+class CharPositions:
+    """The engine reports (line, ast column), and ast's columns count UTF-8 bytes; libcst counts
+    characters.  Called with an engine position, gives the libcst one in this module."""
+
+    def __init__(self, module: cst.Module):
+        self.lines = module.code.splitlines()
+
+    def __call__(self, position: Sequence[int]) -> tuple[int, int]:
+        line, byte_col = position
+        if not 0 < line <= len(self.lines):
+            return line, byte_col
+        return line, len(self.lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
 
 
 class Located(cst.CSTTransformer):

@@ -17,7 +17,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from ..findings import Finding
-from .common import QualnameTracker, char_column, moved, without
+from .common import CharPositions, QualnameTracker, moved, without
 from .options import FixOptions
 
 CHANGED = "the code no longer matches what was analysed"
@@ -45,9 +45,9 @@ def _drop_param(params: cst.Parameters, name: str) -> cst.Parameters:
 class _Survey(QualnameTracker):
     """Pass one, changing nothing: the functions and calls the plans name."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, at: CharPositions) -> None:
         super().__init__()
-        self.lines = lines
+        self.at = at
         self.functions: dict[str, cst.FunctionDef] = {}
         self.calls: dict[tuple[int, int], cst.Call] = {}
 
@@ -61,8 +61,7 @@ class _Survey(QualnameTracker):
     def problem(self, plan: dict) -> str:
         source = self.functions.get(plan["function"])
         target = self.functions.get(plan["target"])
-        line, col = plan["call"]
-        call = self.calls.get((line, char_column(self.lines, line, col)))
+        call = self.calls.get(self.at(plan["call"]))
         if source is None or target is None or call is None:
             return CHANGED
         if plan["decorator"] >= len(source.decorators):
@@ -85,12 +84,12 @@ class _Survey(QualnameTracker):
 
 
 class _Move(QualnameTracker):
-    def __init__(self, plans: list[dict], decorators: dict[str, list[cst.Decorator]], lines: list[str]):
+    def __init__(self, plans: list[dict], decorators: dict[str, list[cst.Decorator]], at: CharPositions):
         super().__init__()
         self.sources = {p["function"]: p for p in plans}
         self.targets = {p["target"]: p for p in plans}
         self.decorators = decorators
-        self.calls = {(p["call"][0], char_column(lines, *p["call"])): p for p in plans}
+        self.calls = {at(p["call"]): p for p in plans}
 
     def function_left(self, name: str, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         plan = self.sources.get(name)
@@ -114,10 +113,10 @@ class _Move(QualnameTracker):
 
 
 def apply(module: cst.Module, findings: list[Finding], options: FixOptions) -> tuple[cst.Module, dict[Finding, str]]:
-    lines = module.code.splitlines()
+    at = CharPositions(module)
     wrapper = MetadataWrapper(module)
     plans = {f: f.fix_plan for f in findings}
-    survey = _Survey(lines)
+    survey = _Survey(at)
     wrapper.visit(survey)
     refused: dict[Finding, str] = {}
     accepted: list[dict] = []
@@ -139,4 +138,4 @@ def apply(module: cst.Module, findings: list[Finding], options: FixOptions) -> t
         decorators.setdefault(plan["target"], []).append(decorator.with_changes(leading_lines=comments))
     if not accepted:
         return module, refused
-    return wrapper.visit(_Move(accepted, decorators, lines)), refused
+    return wrapper.visit(_Move(accepted, decorators, at)), refused

@@ -15,7 +15,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from ..findings import Finding
-from .common import Located, bound_name, char_column, with_from_import
+from .common import CharPositions, Located, bound_name, with_from_import
 from .options import FixOptions
 
 MODULE, NAME = "flask", "copy_current_request_context"
@@ -46,12 +46,8 @@ class _Wrap(Located):
 
 
 def apply(module: cst.Module, findings: list[Finding], options: FixOptions) -> tuple[cst.Module, dict[Finding, str]]:
-    lines = module.code.splitlines()
-    plans = {}
-    for finding in findings:
-        plan = finding.fix_plan
-        line, col = plan["call"]
-        plans[(line, char_column(lines, line, col))] = (finding, plan)
+    at = CharPositions(module)
+    plans = {at(f.fix_plan["call"]): (f, f.fix_plan) for f in findings}
     name = bound_name(module, MODULE, NAME)
     transformer = _Wrap(plans, name or cst.Name(NAME))
     result = MetadataWrapper(module).visit(transformer)

@@ -23,7 +23,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from ..findings import Finding
-from .common import Located, char_column, gevent_name, with_module_import
+from .common import CharPositions, Located, gevent_name, with_module_import
 from .options import FixOptions
 
 CHUNK = "1024 * 1024"
@@ -179,12 +179,8 @@ class _Chunk(Located):
 
 
 def apply(module: cst.Module, findings: list[Finding], options: FixOptions) -> tuple[cst.Module, dict[Finding, str]]:
-    lines = module.code.splitlines()
-    plans = {}
-    for finding in findings:
-        plan = finding.fix_plan
-        line, col = plan["call"]
-        plans[(line, char_column(lines, line, col), plan["hint"])] = (finding, plan)
+    at = CharPositions(module)
+    plans = {(*at(f.fix_plan["call"]), f.fix_plan["hint"]): (f, f.fix_plan) for f in findings}
     if options.write_strategy == "chunk":
         idle, needs_import = gevent_name(module, "idle")
         transformer = _Chunk(plans, idle, _names_in(module))

@@ -23,7 +23,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from ..findings import Finding
-from .common import Located, char_column, gevent_name, with_module_import
+from .common import CharPositions, Located, gevent_name, with_module_import
 from .options import FixOptions
 
 EVERY = 100
@@ -74,14 +74,12 @@ class _Yield(Located):
 
 
 def apply(module: cst.Module, findings: list[Finding], options: FixOptions) -> tuple[cst.Module, dict[Finding, str]]:
-    lines = module.code.splitlines()
+    at = CharPositions(module)
     loops, sleeps = {}, {}
     for finding in findings:
         plan = finding.fix_plan
-        line, col = plan["loop"]
-        loops[(line, char_column(lines, line, col))] = (finding, plan["counter"])
-        for line, col in plan["sleeps"]:
-            sleeps[(line, char_column(lines, line, col))] = finding
+        loops[at(plan["loop"])] = (finding, plan["counter"])
+        sleeps.update((at(position), finding) for position in plan["sleeps"])
     idle, needs_import = gevent_name(module, "idle")
     transformer = _Yield(loops, sleeps, idle)
     result = MetadataWrapper(module).visit(transformer)
