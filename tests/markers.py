@@ -11,6 +11,7 @@ from lintgevent.engine import analyse_project
 from lintgevent.sources import find_project_root, python_files
 
 MARKER = re.compile(r"#\s*error:\s*(?P<codes>GEV\d+(?:\s*,\s*GEV\d+)*)")
+MARKER_COMMENT = re.compile(r"[ \t]*#\s*error:\s*GEV\d+(?:\s*,\s*GEV\d+)*")
 
 
 def expected(path: str) -> set[tuple[str, int, str]]:
@@ -40,3 +41,19 @@ def actual_in(directory: str, **overrides) -> set[tuple[str, int, str]]:
     result = analyse_project(root, load_config(root, overrides), use_cache=False)
     prefix = directory + os.sep
     return {(f.path, f.line, f.code) for f in result.findings if f.path.startswith(prefix)}
+
+
+def unmarked(text: str) -> str:
+    return MARKER_COMMENT.sub("", text)
+
+
+def with_markers(text: str, findings: set[tuple[int, str]]) -> str:
+    """The text with a `# error:` comment at the end of each line that has findings."""
+    by_line: dict[int, list[str]] = {}
+    for line, code in sorted(findings):
+        by_line.setdefault(line, []).append(code)
+    lines = text.splitlines(keepends=True)
+    for line, codes in by_line.items():
+        body = lines[line - 1].rstrip("\n")
+        lines[line - 1] = f"{body}  # error: {', '.join(codes)}\n"
+    return "".join(lines)

@@ -1,11 +1,10 @@
 """Every rules/<CODE>/ folder is run: bad.py gives exactly its markers, good.py gives nothing, and
 where the rule has a fix, fixing bad.py gives fixed.py, which is clean and which a fix leaves alone."""
 import os
-import re
 
 import pytest
 from conftest import REPO
-from markers import actual_in, expected
+from markers import actual_in, expected, unmarked
 
 from lintgevent.cli import main
 from lintgevent.fixes import CODEMODS
@@ -48,7 +47,6 @@ def test_readme_has_the_standard_headings_and_explain_prints_it(code, capsys):
     assert capsys.readouterr().out.strip() == text.strip()
 
 
-MARKER_COMMENT = re.compile(r"[ \t]*#\s*error:\s*GEV\d+(?:\s*,\s*GEV\d+)*")
 
 
 def test_the_rules_with_a_fix_and_only_they_have_a_fixed_example():
@@ -65,7 +63,7 @@ def _fix_in(tmp_path, name: str, text: str) -> tuple[int, str]:
 
 def _unmarked(path: str) -> str:
     with open(path, encoding="utf-8") as handle:
-        return MARKER_COMMENT.sub("", handle.read())
+        return unmarked(handle.read())
 
 
 @pytest.mark.parametrize("code", sorted(CODEMODS))

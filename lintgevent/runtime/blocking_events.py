@@ -78,3 +78,17 @@ def install(path: str, threshold: float = DEFAULT_THRESHOLD) -> Recorder:
     gevent.events.subscribers.append(recorder)
     gevent.get_hub().start_periodic_monitoring_thread()
     return recorder
+
+
+def read_events(path: str) -> list[dict]:
+    """The events of a recording; a line cut short by a killed worker is skipped."""
+    events = []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and isinstance(event.get("time"), (int, float)):
+                events.append(event)
+    return events

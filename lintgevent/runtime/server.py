@@ -1,0 +1,115 @@
+"""Start gunicorn on 127.0.0.1 in its own process group, find its port, and always stop all of it."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+BOOTED = re.compile(r"Booting worker with pid: (\d+)")
+GRACE = 5.0
+
+
+class ServerError(RuntimeError):
+    """gunicorn did not come up; the message ends with the tail of its log."""
+
+
+def gunicorn_command(app: str, config: str, timeout: float, extra: list[str]) -> list[str]:
+    import gunicorn
+
+    command = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", "1",
+               "--timeout", str(timeout), "--graceful-timeout", str(int(GRACE)), "-c", config]
+    if gunicorn.version_info >= (27,):  # it would open a control socket under $HOME
+        command.append("--no-control-socket")
+    return [*command, *extra, app]
+
+
+@dataclass
+class Gunicorn:
+    """One gunicorn master and its worker, logging to `log_path`."""
+
+    command: list[str]
+    cwd: str
+    env: dict
+    log_path: str
+    process: subprocess.Popen | None = None
+    port: int = 0
+    boots: list = field(default_factory=list)
+
+    def start(self, deadline: float) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        limit = time.monotonic() + deadline
+        while not self.port:
+            if self.process.poll() is not None:
+                raise ServerError(f"gunicorn exited with status {self.process.returncode}:\n{self.log_tail()}")
+            if time.monotonic() > limit:
+                raise ServerError(f"gunicorn did not listen within {deadline:.0f} s:\n{self.log_tail()}")
+            match = LISTENING.search(self.log())
+            if match:
+                self.port = int(match.group(1))
+            else:
+                time.sleep(0.05)
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as handle:
+                return handle.read()
+        except OSError:
+            return ""
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def worker_restarts(self) -> int:
+        """How many workers were booted after the first: gunicorn replaces a worker it killed."""
+        return max(0, len(BOOTED.findall(self.log())) - 1)
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM to the whole process group, SIGKILL after a grace period: no worker outlives us."""
+        if self.process is None:
+            return
+        _signal_group(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(GRACE)
+        except subprocess.TimeoutExpired:
+            pass
+        limit = time.monotonic() + GRACE
+        while group_alive(self.process.pid) and time.monotonic() < limit:
+            time.sleep(0.05)
+        if group_alive(self.process.pid):
+            _signal_group(self.process.pid, signal.SIGKILL)
+        if self.process.poll() is None:
+            self.process.wait(GRACE)
+
+    def __enter__(self) -> Gunicorn:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def group_alive(pgid: int) -> bool:
+    """Is any process of the group still there (zombies of other parents aside)?"""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
