@@ -1,4 +1,4 @@
-"""`lintgevent`: check, rules, explain."""
+"""`lintgevent`: check, fix, verify, rules, explain."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +20,8 @@ from .fixes.options import WRITE_STRATEGIES, FixOptions
 from .noqa import suppressed_at
 from .ruledocs import rule_doc
 from .rules import RULES, selected
+from .runtime.verify_cli import add_arguments as add_verify_arguments
+from .runtime.verify_cli import run_verify
 from .sources import find_project_root, import_root, python_files
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -49,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--strategy", choices=WRITE_STRATEGIES, default=WRITE_STRATEGIES[0],
                      help="how GEV301 fixes an unbounded write: run it in gevent's threadpool (default), "
                           "or write 1 MiB chunks with gevent.idle() between them")
+
+    verify = commands.add_parser(
+        "verify", help="measure live, under gunicorn's gevent worker, what the rules and fixes claim",
+        description="With no arguments: run the bundled fixture app and prove every rule and fix (exit 1 unless "
+                    "all are confirmed). --app: measure your own app. --events: join a staging recording "
+                    "with the findings.")
+    add_verify_arguments(verify)
 
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--calls", action="store_true", help="also list each rule's catalog entries")
@@ -202,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command == "fix":
             return run_fix(args)
+        if args.command == "verify":
+            return run_verify(args)
         if args.command == "rules":
             return run_rules(args.calls)
         return run_explain(args.code)

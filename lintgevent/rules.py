@@ -12,6 +12,8 @@ class Rule:
     advice: str
     # Rules this one refines: at the position of one of its findings, theirs are not reported.
     supersedes: tuple = ()
+    # Its finding is about the whole module: a stall anywhere in that module may be its effect.
+    module_wide: bool = False
 
 
 RULES = {rule.code: rule for rule in (
@@ -37,7 +39,7 @@ RULES = {rule.code: rule for rule in (
     Rule("GEV302", "write loop over an unbounded iterable that never lets the hub run",
          "write loop with no effective yield", "call gevent.idle() in the loop"),
     Rule("GEV401", "monkey.patch_all() after other imports", "late patching",
-         "call monkey.patch_all() before any other import"),
+         "call monkey.patch_all() before any other import", module_wide=True),
 )}
 
 

@@ -89,11 +89,9 @@ class Prober(threading.Thread):
                 self.stopping.wait(self.interval)
         return False
 
-    def longest_stall(self, start: float, end: float) -> float:
-        """The slowest probe that was waiting at some moment between start and end."""
+    def snapshot(self) -> list[Probe]:
         with self.lock:
-            overlapping = [p.latency for p in self.probes if p.answered >= start and p.sent <= end]
-        return max(overlapping, default=0.0)
+            return list(self.probes)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -1,0 +1,80 @@
+"""`lintgevent verify --app MODULE:APP --url ...`: measure the user's own app, blame lines, join the findings."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+
+from .live import LiveApp
+from .report import table
+from .server import Gunicorn, gunicorn_command
+from .static_join import StaticFindings
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class UrlSpec:
+    method: str
+    path: str
+    body: bytes | None = None
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def parse_url_spec(text: str) -> UrlSpec:
+    """'/path', 'POST /path' or 'POST /path BODY' (the body is sent as is)."""
+    parts = text.strip().split(None, 2)
+    method = "GET"
+    if parts and parts[0].upper() in METHODS:
+        method = parts.pop(0).upper()
+    if not parts or not parts[0].startswith("/"):
+        raise argparse.ArgumentTypeError(f"expected '[METHOD] /path [BODY]', got {text!r}")
+    body = parts[1].encode("utf-8") if len(parts) > 1 else None
+    return UrlSpec(method, parts[0], body)
+
+
+def measure_app(app: str, urls: list[UrlSpec], probe: str, workdir: str, threshold: float,
+                timeout: int) -> tuple[dict, int]:
+    """Serve `app` from the current directory under gunicorn's gevent worker and measure each URL.
+    Exit code 1 when any of them stalled the hub for `threshold` or longer."""
+    cwd = os.getcwd()
+    print(f"lintgevent verify: linting {cwd}", file=sys.stderr, flush=True)
+    statics = StaticFindings.of_project(cwd)
+    events = os.path.join(workdir, "events.jsonl")
+    env = dict(os.environ, LINTGEVENT_EVENTS=events, LINTGEVENT_MAX_BLOCKING_TIME=str(min(0.1, threshold / 2)),
+               PYTHONDONTWRITEBYTECODE="1")
+    command = gunicorn_command(app, "python:lintgevent.runtime.gunicorn_conf", timeout, ["--worker-class", "gevent"])
+    server = Gunicorn(command, cwd, env, os.path.join(workdir, "gunicorn.log"))
+    print(f"lintgevent verify: starting gunicorn -k gevent {app}", file=sys.stderr, flush=True)
+    measured = []
+    with LiveApp(server, events, probe, threshold) as live:
+        for n, spec in enumerate(urls, 1):
+            result = live.measure(spec.method, spec.path, spec.body, timeout=timeout + 10)
+            print(f"lintgevent verify: [{n}/{len(urls)}] {spec}: {result.status or 'no response'}, "
+                  f"longest stall {result.stall:.2f} s", file=sys.stderr, flush=True)
+            measured.append((spec, result))
+
+    def shown(path: str) -> str:
+        relative = os.path.relpath(path, cwd)
+        return path if relative.startswith("..") else relative
+
+    data = {"threshold_s": threshold, "urls": [], "stalls": []}
+    for spec, result in measured:
+        data["urls"].append({"url": spec.path, "method": spec.method, "status": result.status,
+                             "max_stall_s": round(result.stall, 4), "worker_killed": result.worker_killed})
+        for (file, line), stall in sorted(result.blamed.items(), key=lambda kv: -kv[1]):
+            data["stalls"].append({"file": shown(file), "line": line, "max_stall_s": round(stall, 4),
+                                   "url": spec.path, "method": spec.method,
+                                   "static": sorted({f.code for f in statics.explaining(file, line)})})
+    print(table([[f"{u['method']} {u['url']}", str(u["status"] or "-"), f"{u['max_stall_s']:.2f} s"]
+                 for u in data["urls"]], ["url", "status", "longest stall"]))
+    if data["stalls"]:
+        print()
+        print(table([[f"{s['file']}:{s['line']}", f"{s['max_stall_s']:.2f} s", f"{s['method']} {s['url']}",
+                      ", ".join(s["static"]) or "not reported"] for s in data["stalls"]],
+                    ["blamed line", "stall", "url", "static"]))
+    stalled = any(u["max_stall_s"] >= threshold for u in data["urls"])
+    return data, 1 if stalled else 0

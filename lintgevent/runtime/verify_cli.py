@@ -1,0 +1,101 @@
+"""`lintgevent verify`: the fixture run (no arguments), `--app` on the user's app, `--events` on a recording."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Iterator
+
+from .cases import fixture_directory
+from .fixture_run import CONFIRMED, print_progress, run_fixture
+from .recording import join_recording
+from .report import fixture_json, fixture_table
+from .server import ServerError
+from .user_app import measure_app, parse_url_spec
+
+EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+DEFAULT_THRESHOLD = 0.3
+
+
+def add_arguments(verify: argparse.ArgumentParser) -> None:
+    verify.add_argument("paths", nargs="*", help="with --events: the source to join the recording with (default: .)")
+    verify.add_argument("--app", metavar="MODULE:APP", help="run your own WSGI app (from the current directory)")
+    verify.add_argument("--url", action="append", default=[], metavar="'[METHOD] PATH [BODY]'", type=parse_url_spec,
+                        help="with --app: a request to measure (repeatable; GET by default)")
+    verify.add_argument("--probe", default="/__lintgevent_probe__", metavar="PATH",
+                        help="with --app: the trivial request timed every few ms (a 404 is fine)")
+    verify.add_argument("--events", metavar="FILE", help="join a recording of the staging config with the findings")
+    verify.add_argument("--json", dest="json_path", metavar="FILE", help="also write the results as JSON")
+    verify.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="SECONDS",
+                        help=f"a stall at least this long blocks the hub (default {DEFAULT_THRESHOLD})")
+    verify.add_argument("--timeout", type=int, default=30, metavar="SECONDS", help="with --app: gunicorn's --timeout")
+    verify.add_argument("--mysql-url", metavar="URL",
+                        help="run the GEV201 seed on this MySQL/MariaDB (mysql://user:password@host:port/db) "
+                             "as well as on sqlite3; needs PyMySQL")
+
+
+def missing_runtime() -> list[str]:
+    return [name for name in ("gevent", "gunicorn", "flask") if importlib.util.find_spec(name) is None]
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C, so that every server we started is stopped on the way out."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    if args.events:
+        return _finish(*join_recording(args.events, args.paths or ["."]), args.json_path)
+    missing = missing_runtime()
+    if missing:
+        print(f"lintgevent verify: error: {', '.join(missing)} not installed; "
+              "pip install 'lintgevent[runtime]'", file=sys.stderr)
+        return EXIT_ERROR
+    if args.url and not args.app:
+        print("lintgevent verify: error: --url needs --app", file=sys.stderr)
+        return EXIT_ERROR
+    with _stopped_by_sigterm(), tempfile.TemporaryDirectory(prefix="lintgevent-verify-") as workdir:
+        try:
+            if args.app:
+                if not args.url:
+                    print("lintgevent verify: error: --app needs at least one --url", file=sys.stderr)
+                    return EXIT_ERROR
+                return _finish(*measure_app(args.app, args.url, args.probe, workdir, args.threshold, args.timeout),
+                               args.json_path)
+            return _verify_fixture(args, workdir)
+        except ServerError as error:
+            print(f"lintgevent verify: error: {error}", file=sys.stderr)
+            return EXIT_ERROR
+
+
+def _verify_fixture(args: argparse.Namespace, workdir: str) -> int:
+    extra_env = {"FIXTURE_MYSQL_URL": args.mysql_url} if args.mysql_url else None
+    root, results = run_fixture(fixture_directory(), workdir, args.threshold, print_progress, extra_env)
+    print(fixture_table(results, root, args.threshold))
+    data = fixture_json(results, root, args.threshold)
+    failed = [r for r in results if r.verdict != CONFIRMED]
+    print(f"\n{len(results) - len(failed)} of {len(results)} cases confirmed"
+          + (f"; {len(failed)} not: see the verdicts above" if failed else ""))
+    return _finish(data, EXIT_FOUND if failed else EXIT_OK, json_path=args.json_path)
+
+
+def _finish(data: dict, code: int, json_path: str | None) -> int:
+    """Write the JSON, if asked for (each mode has printed its text), and give the exit code."""
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.write("\n")
+    return code
