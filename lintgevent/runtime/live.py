@@ -94,6 +94,7 @@ class LiveApp:
             lost = not self._landed(done)
         time.sleep(QUIET)
         end = time.time()
+        self._wait_until_answered_after(end)
         probes = [p for p in self._probes() if p.answered >= response.started and p.sent <= end]
         events = [e for e in self._events() if response.started <= e["time"] <= end]
         return Measurement(method, url, response.status, max((p.latency for p in probes), default=0.0),
@@ -111,6 +112,15 @@ class LiveApp:
                 pass
             time.sleep(0.1)
         return False
+
+    def _wait_until_answered_after(self, moment: float) -> None:
+        """Until a probe sent after `moment` is answered: a probe still waiting (on a hung worker, or on
+        the worker gunicorn boots in its place) is not in the list yet, and would be missed."""
+        limit = time.monotonic() + READY_DEADLINE
+        while time.monotonic() < limit and self.prober.is_alive():
+            if any(p.sent >= moment for p in self._probes()[-5:]):
+                return
+            time.sleep(0.02)
 
     def _probes(self) -> list[Probe]:
         return self.prober.snapshot()

@@ -64,7 +64,10 @@ class Gunicorn:
             return ""
 
     def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log().splitlines()[-lines:])
+        """The end of the log, from the last traceback on if there is one (why a worker failed to boot)."""
+        log = self.log()
+        start = log.rfind("Traceback (most recent call last)")
+        return log[start:].rstrip() if start >= 0 else "\n".join(log.splitlines()[-lines:])
 
     def worker_restarts(self) -> int:
         """How many workers were booted after the first: gunicorn replaces a worker it killed."""
