@@ -79,11 +79,16 @@ def copy_fixture(fixture: str, destination: str) -> str:
 
 
 def run_fixture(fixture: str, workdir: str, threshold: float, progress: Callable[[str], None],
-                extra_env: dict | None = None) -> tuple[str, list[CaseResult]]:
-    """Lint a copy of the fixture in `workdir`, run each deployment under gunicorn, and judge every case.
-    Returns the copy's directory and the results."""
+                mysql_url: str | None = None) -> tuple[str, list[CaseResult]]:
+    """Lint a copy of the fixture in `workdir`, run each deployment under gunicorn, and judge every case
+    (those that need MySQL only with `mysql_url`).  Returns the copy's directory and the results."""
     root = copy_fixture(fixture, workdir)
     deployments, cases = load_cases(root)
+    extra_env = {"FIXTURE_MYSQL_URL": mysql_url} if mysql_url else {}
+    skipped = [c for c in cases if c.requires == "mysql" and not mysql_url]
+    if skipped:
+        progress(f"skipping {len(skipped)} case(s) that need a server: --mysql-url")
+        cases = [c for c in cases if c not in skipped]
     progress(f"linting the fixture ({len(cases)} cases)")
     statics = StaticFindings.of_project(root)
 
@@ -115,11 +120,10 @@ def run_fixture(fixture: str, workdir: str, threshold: float, progress: Callable
     return root, results
 
 
-def _live(root: str, workdir: str, deployment: str, data_dir: str, threshold: float,
-          extra_env: dict | None) -> LiveApp:
+def _live(root: str, workdir: str, deployment: str, data_dir: str, threshold: float, extra_env: dict) -> LiveApp:
     events = os.path.join(workdir, f"events-{deployment}.jsonl")
     env = dict(os.environ, LINTGEVENT_EVENTS=events, LINTGEVENT_MAX_BLOCKING_TIME=str(min(0.1, threshold / 2)),
-               FIXTURE_DATA_DIR=data_dir, PYTHONDONTWRITEBYTECODE="1", **(extra_env or {}))
+               FIXTURE_DATA_DIR=data_dir, PYTHONDONTWRITEBYTECODE="1", **extra_env)
     command = gunicorn_command("app:app", "gunicorn.conf.py", WORKER_TIMEOUT, [])
     server = Gunicorn(command, os.path.join(root, deployment), env, os.path.join(workdir, f"gunicorn-{deployment}.log"))
     return LiveApp(server, events, PROBE_PATH, threshold)

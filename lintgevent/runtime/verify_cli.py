@@ -64,6 +64,9 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"lintgevent verify: error: {', '.join(missing)} not installed; "
               "pip install 'lintgevent[runtime]'", file=sys.stderr)
         return EXIT_ERROR
+    if args.mysql_url and importlib.util.find_spec("pymysql") is None:
+        print("lintgevent verify: error: --mysql-url needs PyMySQL: pip install PyMySQL", file=sys.stderr)
+        return EXIT_ERROR
     if args.url and not args.app:
         print("lintgevent verify: error: --url needs --app", file=sys.stderr)
         return EXIT_ERROR
@@ -82,8 +85,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def _verify_fixture(args: argparse.Namespace, workdir: str) -> int:
-    extra_env = {"FIXTURE_MYSQL_URL": args.mysql_url} if args.mysql_url else None
-    root, results = run_fixture(fixture_directory(), workdir, args.threshold, print_progress, extra_env)
+    root, results = run_fixture(fixture_directory(), workdir, args.threshold, print_progress, args.mysql_url)
     print(fixture_table(results, root, args.threshold))
     data = fixture_json(results, root, args.threshold)
     failed = [r for r in results if r.verdict != CONFIRMED]
