@@ -230,10 +230,10 @@ def digest():
 
 
 def _event(file, line, function, when):
-    return {"time": when, "pid": 7, "threshold": 0.1, "blamed": {"file": file, "line": line, "function": function},
-            "stack": [{"file": "/usr/lib/python3/site-packages/gunicorn/workers/ggevent.py", "line": 1,
-                       "function": "handle", "app": False}, {"file": file, "line": line, "function": function,
-                                                            "app": True}]}
+    library = {"file": "/usr/lib/python3/site-packages/gunicorn/workers/ggevent.py", "line": 1,
+               "function": "handle", "app": False}
+    here = {"file": file, "line": line, "function": function}
+    return {"time": when, "pid": 7, "threshold": 0.1, "blamed": here, "stack": [library, dict(here, app=True)]}
 
 
 def test_events_join_finds_seen_findings_and_missed_stalls(run, tmp_path):

@@ -41,7 +41,8 @@ def generate(fixture: str) -> dict[str, str]:
                 options = FixOptions(variant.strategy or WRITE_STRATEGIES[0])
                 result = fix_project(root, config, [path], [case.rule], [], options, use_cache=False)
                 if result.errors or path not in result.fixed:
-                    raise AssertionError(f"lintgevent fix did not fix {variant.file}: {result.errors or result.refused}")
+                    why = result.errors or result.refused
+                    raise AssertionError(f"lintgevent fix did not fix {variant.file}: {why}")
                 with open(path, "wb") as handle:
                     handle.write(result.fixed[path])
                 generated.append((case.deployment, variant.file, path))
@@ -50,8 +51,8 @@ def generate(fixture: str) -> dict[str, str]:
         for deployment, file, path in generated:
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
-            out[os.path.join(deployment, file)] = with_markers(text, {(f.line, f.code) for f in findings
-                                                                       if f.path == path})
+            remaining = {(f.line, f.code) for f in findings if f.path == path}
+            out[os.path.join(deployment, file)] = with_markers(text, remaining)
         return out
 
 

@@ -58,13 +58,13 @@ def judge(result: CaseResult, statics: StaticFindings, threshold: float) -> None
         result.verdict, result.reason = UNPROVEN, "reported, but it did not stall the hub nor lose work"
     elif not stalled and not result.case.cooperative:
         result.verdict, result.reason = UNPROVEN, "expected to block, but neither stalls nor is reported"
-    elif stalled and bad.stall >= threshold and worst and not statics.explaining(*worst):
+    elif bad.stall >= threshold and worst and not statics.explaining(*worst):
         result.verdict, result.reason = STATIC_MISS, f"the stall is at line {worst[1]}, which nothing reports"
     else:
         still = [f for f in result.fixed if f.static or harmful(f.measured, threshold)]
         if still:
             result.verdict = FIX_INEFFECTIVE
-            result.reason = ", ".join(f"{f.variant.file} still {'is reported' if f.static else 'stalls'}"
+            result.reason = ", ".join(f"{f.variant.file} still {'is reported' if f.static else 'does harm'}"
                                       for f in still)
         else:
             result.verdict = CONFIRMED
@@ -109,10 +109,9 @@ def run_fixture(fixture: str, workdir: str, threshold: float, progress: Callable
         with _live(root, workdir, deployment, data_dir, threshold, extra_env) as app:
             for result in mine:
                 done += 1
-                for variant_result_ in (result.bad, *result.fixed):
-                    variant = variant_result_.variant
-                    variant_result_.measured = app.measure(result.case.method, variant.url, done=variant.done,
-                                                           timeout=WORKER_TIMEOUT * 4)
+                for version in (result.bad, *result.fixed):
+                    version.measured = app.measure(result.case.method, version.variant.url, done=version.variant.done,
+                                                   timeout=WORKER_TIMEOUT * 4)
                 progress(f"[{done}/{len(results)}] {result.case.rule} {result.case.title}: "
                          f"{describe(result.bad.measured, threshold)}")
     for result in results:

@@ -19,7 +19,6 @@ class Response:
     status: int  # 0: no response (connection refused, reset or timed out)
     body: bytes
     started: float
-    finished: float
     error: str = ""
 
 
@@ -30,9 +29,9 @@ def request(port: int, method: str, path: str, body: bytes | None = None, timeou
         headers = {"Content-Type": "application/octet-stream"} if body is not None else {}
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
-        return Response(response.status, response.read(), started, time.time())
+        return Response(response.status, response.read(), started)
     except (OSError, http.client.HTTPException) as error:
-        return Response(0, b"", started, time.time(), f"{type(error).__name__}: {error}")
+        return Response(0, b"", started, f"{type(error).__name__}: {error}")
     finally:
         connection.close()
 

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 BOOTED = re.compile(r"Booting worker with pid: (\d+)")
@@ -38,7 +38,6 @@ class Gunicorn:
     log_path: str
     process: subprocess.Popen | None = None
     port: int = 0
-    boots: list = field(default_factory=list)
 
     def start(self, deadline: float) -> None:
         with open(self.log_path, "ab") as log:

@@ -5,7 +5,6 @@ import argparse
 import contextlib
 import importlib.util
 import json
-import os
 import signal
 import sys
 import tempfile
