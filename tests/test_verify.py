@@ -78,6 +78,9 @@ def test_every_case_of_the_fixture_is_confirmed_live(tmp_path):
             assert bad["lost_work"] is True and all(f["measured"]["lost_work"] is False for f in case["fixed"])
         for fixed in case["fixed"]:
             assert fixed["static"] == [] and fixed["measured"]["max_stall_s"] < data["threshold_s"], case
+    seed = next(c for c in data["cases"] if c["title"].startswith("seed 000: decorator"))
+    assert "ProgrammingError: Cannot operate on a closed database." in seed["bad"]["measured"]["exceptions"]
+    assert seed["fixed"][0]["measured"]["exceptions"] == []
     system = next(c for c in data["cases"] if c["title"] == "os.system('sleep 1')")
     assert system["bad"]["measured"]["blamed"][0]["file"] == "bad/gev102_system.py"
     assert system["bad"]["measured"]["blamed"][0]["line"] == system["bad"]["static"][0]["line"]

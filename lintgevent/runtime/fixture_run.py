@@ -134,7 +134,8 @@ def describe(measured: Measurement | None, threshold: float) -> str:
         return "not run"
     text = f"{measured.stall:.2f} s"
     if measured.lost is not None:
-        text = ("work lost" if measured.lost else "work done") + (f", {text}" if measured.stall >= threshold else "")
+        lost = "work lost" + (f" ({measured.exceptions[0].split(':')[0]})" if measured.exceptions else "")
+        text = (lost if measured.lost else "work done") + (f", {text}" if measured.stall >= threshold else "")
     if measured.worker_killed:
         text += ", worker killed"
     elif measured.status == 0:

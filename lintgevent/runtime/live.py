@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ READY_DEADLINE = 90.0  # a worker may build its data at import
 DONE_WAIT = 2.0  # how long spawned work may take to land
 QUIET = 0.3  # between two triggers, so that one's events are not blamed on the next
 EVENT_SLACK = 0.25  # the monitor reports up to one interval after the hub stopped
+# The last line of a traceback that gevent prints when a greenlet dies: "sqlite3.ProgrammingError: ..."
+EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception)): (.*)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,8 @@ class Measurement:
     blamed: dict = field(default_factory=dict)  # (file, line) -> longest stall it was blamed for
     lost: bool | None = None  # for requests with a `done` URL: the spawned work never landed
     worker_killed: bool = False
-    error: str = ""
+    error: str = ""  # why there was no response
+    exceptions: tuple = ()  # "ProgrammingError: Cannot operate on a closed database." as logged meanwhile
 
     def worst_line(self) -> tuple[str, int] | None:
         return max(self.blamed, key=self.blamed.get) if self.blamed else None
@@ -88,6 +92,7 @@ class LiveApp:
     def measure(self, method: str, url: str, body: bytes | None = None, done: str = "",
                 timeout: float = 60.0) -> Measurement:
         restarts = self.server.worker_restarts()
+        log_start = len(self.server.log())
         response = request(self.server.port, method, url, body, timeout=timeout)
         lost = None
         if done:
@@ -97,9 +102,11 @@ class LiveApp:
         self._wait_until_answered_after(end)
         probes = [p for p in self._probes() if p.answered >= response.started and p.sent <= end]
         events = [e for e in self._events() if response.started <= e["time"] <= end]
+        exceptions = tuple(dict.fromkeys(f"{name}: {text}" for name, text in
+                                         EXCEPTION_LINE.findall(self.server.log()[log_start:])))
         return Measurement(method, url, response.status, max((p.latency for p in probes), default=0.0),
                            blame(probes, events, self.threshold), lost,
-                           self.server.worker_restarts() > restarts, response.error)
+                           self.server.worker_restarts() > restarts, response.error, exceptions)
 
     def _landed(self, done: str) -> bool:
         limit = time.monotonic() + DONE_WAIT

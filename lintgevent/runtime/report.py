@@ -43,6 +43,7 @@ def measurement_json(measured: Measurement | None, root: str) -> dict | None:
     return {"method": measured.method, "url": measured.url, "status": measured.status,
             "max_stall_s": round(measured.stall, 4), "lost_work": measured.lost,
             "worker_killed": measured.worker_killed, "error": measured.error or None,
+            "exceptions": list(measured.exceptions),
             "blamed": [{"file": os.path.relpath(f, root), "line": n, "max_stall_s": round(s, 4)}
                        for (f, n), s in sorted(measured.blamed.items(), key=lambda kv: -kv[1])]}
 
