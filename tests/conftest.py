@@ -4,9 +4,18 @@ import sys
 import pytest
 
 from lintgevent import cli
+from lintgevent.runtime.verify_cli import missing_runtime
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def live(test):
+    """A test that starts a real gunicorn: `-m 'not live'` leaves it out, and it is skipped where
+    gevent, gunicorn or flask is not installed."""
+    missing = missing_runtime()
+    skip = pytest.mark.skipif(bool(missing), reason=f"needs {', '.join(missing)}")
+    return pytest.mark.live(skip(test))
 
 
 @pytest.fixture

@@ -7,12 +7,9 @@ import os
 import time
 import urllib.request
 
-import pytest
+from conftest import live
 
 from lintgevent.runtime.server import Gunicorn, group_alive, gunicorn_command
-
-pytest.importorskip("gunicorn")
-pytest.importorskip("gevent")
 
 APP = """\
 import time
@@ -49,6 +46,7 @@ def _wait_for(found, what: str, log_path):
     raise AssertionError(f"{what} never happened:\n{log_path.read_text()}")
 
 
+@live
 def test_a_blocked_hub_is_recorded_and_blamed_on_the_apps_line(tmp_path):
     (tmp_path / "app.py").write_text(APP)
     events = tmp_path / "events.jsonl"

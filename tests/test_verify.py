@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO
+from conftest import REPO, live
 from markers import unmarked
 from verify_fixture_fixed import generate
 
@@ -25,7 +25,6 @@ from lintgevent.runtime.recording import local_file
 from lintgevent.runtime.static_join import StaticFindings
 from lintgevent.runtime.user_app import parse_url_spec
 
-live = pytest.mark.skipif(bool(verify_cli.missing_runtime()), reason="needs gevent, gunicorn and flask")
 DEADLINE = 240
 
 
