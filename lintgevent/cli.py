@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import os
 import sys
 from collections.abc import Sequence
 
 from . import __version__
 from .catalog import load_catalog
+from .baseline import BaselineError, new_findings, write_baseline
 from .config import ConfigError, load_config
 from .deployment import DEPLOYMENTS
 from .engine import analyse_project
@@ -18,6 +18,7 @@ from .fixer import fix_project, write_atomically
 from .fixes import CODEMODS
 from .fixes.options import WRITE_STRATEGIES, FixOptions
 from .noqa import suppressed_at
+from .output import FORMATS, display_path, render, statistics
 from .ruledocs import rule_doc
 from .rules import RULES, selected
 from .runtime.verify_cli import add_arguments as add_verify_arguments
@@ -38,7 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="report blocking calls and escaping handles")
     _project_options(check)
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--format", choices=FORMATS, default="text",
+                       help="text (default), json, sarif (SARIF 2.1.0) or github (workflow annotations)")
+    check.add_argument("--statistics", action="store_true", help="count the findings of each code (after them)")
+    check.add_argument("--quiet", "-q", action="store_true", help="print no findings (statistics and errors still)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--baseline", metavar="FILE",
+                       help="report only findings that FILE does not record (matched by file, code, function "
+                            "and source line, so shifted lines still match)")
+    check.add_argument("--update-baseline", action="store_true",
+                       help="record the current findings in the --baseline FILE instead of reporting them")
     check.add_argument("--show-deployment", action="store_true",
                        help="print, on stderr, what each import root runs under (gevent worker, patching)")
 
@@ -82,11 +92,6 @@ def _project_options(command: argparse.ArgumentParser) -> None:
                          help="comma-separated glob patterns of paths to skip")
 
 
-def _display(path: str) -> str:
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
-
-
 def _paths_by_project(paths: list[str]) -> dict[str, list[str]]:
     """Project root -> the files and directories asked for in it."""
     by_root: dict[str, list[str]] = {}
@@ -128,10 +133,12 @@ def _projects(args: argparse.Namespace):
 
 def _report_errors(errors: list[FileError]) -> None:
     for error in sorted(errors):
-        print(f"{_display(error.path)}: error: {error.reason}; skipped", file=sys.stderr)
+        print(f"{display_path(error.path)}: error: {error.reason}; skipped", file=sys.stderr)
 
 
 def run_check(args: argparse.Namespace) -> int:
+    if args.update_baseline and not args.baseline:
+        raise ConfigError("--update-baseline needs --baseline FILE")
     findings: list[Finding] = []
     errors: list[FileError] = []
     for root, config, files, select, ignore in _projects(args):
@@ -145,14 +152,21 @@ def run_check(args: argparse.Namespace) -> int:
             roots = {import_root(f)[0] for f in wanted}
             for root_dir, deployment in sorted(result.deployments.items()):
                 if root_dir in roots:
-                    print(f"{_display(root_dir)}: {deployment.describe()}", file=sys.stderr)
+                    print(f"{display_path(root_dir)}: {deployment.describe()}", file=sys.stderr)
     findings.sort()
     _report_errors(errors)
-    if args.format == "json":
-        print(json.dumps([dict(f.as_dict(), path=_display(f.path)) for f in findings], indent=2))
-    else:
-        for f in findings:
-            print(f"{_display(f.path)}:{f.line}:{f.col + 1}: {f.message}")
+    if args.update_baseline:
+        write_baseline(args.baseline, findings)
+        print(f"lintgevent: recorded {len(findings)} findings in {args.baseline}", file=sys.stderr)
+        return EXIT_FINDINGS if errors else EXIT_CLEAN
+    if args.baseline:
+        findings = new_findings(args.baseline, findings)
+    if not args.quiet:
+        sys.stdout.write(render(findings, args.format))
+    if args.statistics:
+        (sys.stderr if args.format in ("json", "sarif") else sys.stdout).write(statistics(findings))
+    if args.exit_zero:
+        return EXIT_CLEAN
     return EXIT_FINDINGS if findings or errors else EXIT_CLEAN
 
 
@@ -164,7 +178,7 @@ def run_fix(args: argparse.Namespace) -> int:
                              use_cache=not args.no_cache)
         errors.extend(result.errors)
         for path in result.changed:
-            shown = _display(path)
+            shown = display_path(path)
             if args.diff:
                 before = result.originals[path].decode("utf-8", errors="replace").splitlines(keepends=True)
                 after = result.fixed[path].decode("utf-8", errors="replace").splitlines(keepends=True)
@@ -176,7 +190,7 @@ def run_fix(args: argparse.Namespace) -> int:
                 print(f"fixed {shown}", file=sys.stderr)
             changed.append(path)
         for finding, reason in sorted(result.refused.values()):
-            print(f"{_display(finding.path)}:{finding.line}:{finding.col + 1}: {finding.code} not fixed: {reason}",
+            print(f"{display_path(finding.path)}:{finding.line}:{finding.col + 1}: {finding.code} not fixed: {reason}",
                   file=sys.stderr)
     _report_errors(errors)
     if errors:
@@ -216,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "rules":
             return run_rules(args.calls)
         return run_explain(args.code)
-    except ConfigError as error:
+    except (ConfigError, BaselineError) as error:
         print(f"lintgevent: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

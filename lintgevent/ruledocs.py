@@ -24,3 +24,19 @@ def rule_doc(code: str) -> str | None:
             return handle.read()
     except OSError:
         return None
+
+
+def what_it_does(doc: str) -> str:
+    """The first paragraph under a rule doc's "What it does" heading, on one line."""
+    lines = doc.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip().lower() == "## what it does") + 1
+    except StopIteration:
+        return ""
+    paragraph: list[str] = []
+    for line in lines[start:]:
+        if line.strip():
+            paragraph.append(line.strip())
+        elif paragraph:
+            break
+    return " ".join(paragraph)

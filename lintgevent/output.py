@@ -1,0 +1,94 @@
+"""How `lintgevent check` prints findings: text, JSON, SARIF 2.1.0, GitHub annotations, statistics."""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+
+from . import __version__
+from .findings import Finding
+from .ruledocs import rule_doc, what_it_does
+from .rules import RULES
+
+FORMATS = ("text", "json", "sarif", "github")
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/lintgevent/"
+
+
+def display_path(path: str) -> str:
+    """Relative to the current directory when below it, else absolute."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def text(findings: list[Finding]) -> str:
+    return "".join(f"{display_path(f.path)}:{f.line}:{f.col + 1}: {f.message}\n" for f in findings)
+
+
+def as_json(findings: list[Finding]) -> str:
+    return json.dumps([dict(f.as_dict(), path=display_path(f.path)) for f in findings], indent=2) + "\n"
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(findings: list[Finding]) -> str:
+    """GitHub Actions workflow commands: each finding becomes an annotation on the pull request."""
+    return "".join(f"::error file={_escape_property(display_path(f.path))},line={f.line},col={f.col + 1},"
+                   f"title={f.code}::{_escape_data(f.message)}\n" for f in findings)
+
+
+def _artifact_uri(path: str) -> str:
+    """Relative to the current directory (the repository, in CI) with forward slashes; else a file URI."""
+    relative = os.path.relpath(path)
+    if relative.startswith(".."):
+        return "file://" + os.path.abspath(path).replace(os.sep, "/")
+    return relative.replace(os.sep, "/")
+
+
+def _sarif_rule(code: str) -> dict:
+    rule = RULES[code]
+    doc = rule_doc(code) or ""
+    summary = what_it_does(doc) or rule.title
+    entry = {"id": code, "name": rule.title, "shortDescription": {"text": rule.title},
+             "fullDescription": {"text": summary}, "defaultConfiguration": {"level": "error"}}
+    if doc:
+        entry["help"] = {"text": f"{summary} Run `lintgevent explain {code}` for the whole documentation.",
+                         "markdown": doc}
+    return entry
+
+
+def sarif(findings: list[Finding]) -> str:
+    codes = sorted({f.code for f in findings})
+    index = {code: i for i, code in enumerate(codes)}
+    results = [{
+        "ruleId": f.code,
+        "ruleIndex": index[f.code],
+        "level": "error",
+        "message": {"text": f.message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": _artifact_uri(f.path)},
+            "region": {"startLine": f.line, "startColumn": f.col + 1},
+        }}],
+    } for f in findings]
+    log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "lintgevent", "version": __version__, "semanticVersion": __version__,
+                            "informationUri": INFORMATION_URI, "rules": [_sarif_rule(c) for c in codes]}},
+        "results": results,
+    }]}
+    return json.dumps(log, indent=2) + "\n"
+
+
+def render(findings: list[Finding], output_format: str) -> str:
+    return {"text": text, "json": as_json, "sarif": sarif, "github": github}[output_format](findings)
+
+
+def statistics(findings: list[Finding]) -> str:
+    """flake8's --statistics: one line per code, with its count and title."""
+    counts = Counter(f.code for f in findings)
+    return "".join(f"{counts[code]:<5} {code} {RULES[code].title}\n" for code in sorted(counts))
