@@ -5,6 +5,7 @@ import os
 import pytest
 from conftest import REPO
 from markers import actual_in, expected, unmarked
+from rule_docs_page import PAGE, render
 
 from lintgevent.cli import main
 from lintgevent.fixes import CODEMODS
@@ -44,9 +45,15 @@ def test_readme_has_the_standard_headings_and_explain_prints_it(code, capsys):
     positions = [text.find(h) for h in HEADINGS]
     assert -1 not in positions and positions == sorted(positions)
     assert main(["explain", code.lower()]) == 0
-    assert capsys.readouterr().out.strip() == text.strip()
+    explained = capsys.readouterr().out.strip()
+    assert explained == text.strip()
+    with open(PAGE, encoding="utf-8") as handle:
+        assert explained in handle.read(), f"docs/rules.md does not show {code}'s documentation"
 
 
+def test_the_rules_page_is_generated_from_the_rule_folders():
+    with open(PAGE, encoding="utf-8") as handle:
+        assert handle.read() == render(), "docs/rules.md is stale: python tests/rule_docs_page.py"
 
 
 def test_the_rules_with_a_fix_and_only_they_have_a_fixed_example():
