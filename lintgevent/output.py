@@ -43,12 +43,24 @@ def github(findings: list[Finding]) -> str:
                    f"title={f.code}::{_escape_data(f.message)}\n" for f in findings)
 
 
-def _artifact_uri(path: str) -> str:
-    """Relative to the current directory (the repository, in CI) with forward slashes; else a file URI."""
-    relative = os.path.relpath(path)
+def repository_root() -> str:
+    """The top of the git work tree around the current directory, else the current directory."""
+    current = os.getcwd()
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return os.getcwd()
+        current = parent
+
+
+def _artifact_location(path: str, root: str) -> dict:
+    """Relative to the repository root, with forward slashes; a file URI for a file outside it."""
+    relative = os.path.relpath(os.path.abspath(path), root)
     if relative.startswith(".."):
-        return "file://" + os.path.abspath(path).replace(os.sep, "/")
-    return relative.replace(os.sep, "/")
+        return {"uri": "file://" + os.path.abspath(path).replace(os.sep, "/")}
+    return {"uri": relative.replace(os.sep, "/"), "uriBaseId": "SRCROOT"}
 
 
 def _sarif_rule(code: str) -> dict:
@@ -64,6 +76,7 @@ def _sarif_rule(code: str) -> dict:
 
 
 def sarif(findings: list[Finding]) -> str:
+    root = repository_root()
     codes = sorted({f.code for f in findings})
     index = {code: i for i, code in enumerate(codes)}
     results = [{
@@ -72,13 +85,14 @@ def sarif(findings: list[Finding]) -> str:
         "level": "error",
         "message": {"text": f.message},
         "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": _artifact_uri(f.path)},
+            "artifactLocation": _artifact_location(f.path, root),
             "region": {"startLine": f.line, "startColumn": f.col + 1},
         }}],
     } for f in findings]
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
         "tool": {"driver": {"name": "lintgevent", "version": __version__, "semanticVersion": __version__,
                             "informationUri": INFORMATION_URI, "rules": [_sarif_rule(c) for c in codes]}},
+        "originalUriBaseIds": {"SRCROOT": {"uri": "file://" + root.replace(os.sep, "/").rstrip("/") + "/"}},
         "results": results,
     }]}
     return json.dumps(log, indent=2) + "\n"

@@ -56,11 +56,23 @@ def test_sarif_is_valid_sarif_2_1_0_with_a_rule_per_code_used(tmp_path, run):
     assert len(results) == len(FOUND)
     for result in results:
         location = result["locations"][0]["physicalLocation"]
-        assert location["artifactLocation"]["uri"] == "pkg/app.py"
+        assert location["artifactLocation"] == {"uri": "pkg/app.py", "uriBaseId": "SRCROOT"}
         assert location["region"]["startLine"] == FOUND[result["ruleId"]]
         assert location["region"]["startColumn"] >= 1
         assert result["level"] == "error" and result["message"]["text"].startswith(result["ruleId"])
         assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_sarif_paths_are_relative_to_the_repository_root_from_a_subdirectory(tmp_path, run, monkeypatch):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "services" / "shop").mkdir(parents=True)
+    write(tmp_path / "services" / "shop", {"app.py": MIXED})
+    monkeypatch.chdir(tmp_path / "services" / "shop")
+    code, out, _ = check(run, "--format", "sarif", ".")
+    run_ = json.loads("\n".join(out))["runs"][0]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run_["results"]}
+    assert code == 1 and uris == {"services/shop/app.py"}
+    assert run_["originalUriBaseIds"]["SRCROOT"]["uri"] == tmp_path.as_uri() + "/"
 
 
 def test_sarif_of_a_clean_project_is_valid_and_empty(tmp_path, run):
