@@ -203,9 +203,16 @@ def test_mysql_url_needs_pymysql(run, monkeypatch):
     assert code == 2 and "pip install PyMySQL" in err
 
 
-def test_url_without_app_is_a_usage_error(run):
+def test_url_without_app_and_app_without_url_are_usage_errors(run):
     code, _, err = run("verify", "--url", "/x")
     assert code == 2 and "--url needs --app" in err
+    code, _, err = run("verify", "--app", "wsgi:app")
+    assert code == 2 and "--app needs at least one --url" in err
+
+
+def test_a_recording_that_cannot_be_read_is_an_error_and_writes_no_json(run, tmp_path):
+    code, _, err = run("verify", "--events", str(tmp_path / "missing.jsonl"), "--json", str(tmp_path / "out.json"))
+    assert code == 2 and "cannot read" in err and not (tmp_path / "out.json").exists()
 
 
 # ----------------------------------------------------------------------------------------------

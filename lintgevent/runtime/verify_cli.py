@@ -66,15 +66,13 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.mysql_url and importlib.util.find_spec("pymysql") is None:
         print("lintgevent verify: error: --mysql-url needs PyMySQL: pip install PyMySQL", file=sys.stderr)
         return EXIT_ERROR
-    if args.url and not args.app:
-        print("lintgevent verify: error: --url needs --app", file=sys.stderr)
+    if bool(args.url) != bool(args.app):
+        print(f"lintgevent verify: error: {'--url needs --app' if args.url else '--app needs at least one --url'}",
+              file=sys.stderr)
         return EXIT_ERROR
     with _stopped_by_sigterm(), tempfile.TemporaryDirectory(prefix="lintgevent-verify-") as workdir:
         try:
             if args.app:
-                if not args.url:
-                    print("lintgevent verify: error: --app needs at least one --url", file=sys.stderr)
-                    return EXIT_ERROR
                 return _finish(*measure_app(args.app, args.url, args.probe, workdir, args.threshold, args.timeout),
                                args.json_path)
             return _verify_fixture(args, workdir)
@@ -94,8 +92,8 @@ def _verify_fixture(args: argparse.Namespace, workdir: str) -> int:
 
 
 def _finish(data: dict, code: int, json_path: str | None) -> int:
-    """Write the JSON, if asked for (each mode has printed its text), and give the exit code."""
-    if json_path:
+    """Write the JSON, if asked for and there was no error (each mode has printed its text); the exit code."""
+    if json_path and code != EXIT_ERROR:
         with open(json_path, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2)
             handle.write("\n")
