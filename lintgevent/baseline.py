@@ -105,9 +105,9 @@ def read_baseline(path: str) -> Counter:
         raise BaselineError(f"{path} is not a lintgevent baseline ({type(error).__name__}: {error})") from None
 
 
-def new_findings(path: str, findings: list[Finding]) -> list[Finding]:
-    """The findings the baseline does not account for."""
-    remaining = read_baseline(path)
+def new_findings(path: str, recorded: Counter, findings: list[Finding]) -> list[Finding]:
+    """The findings that the baseline read from `path` does not account for."""
+    remaining = Counter(recorded)
     keys = SourceKeys(os.path.dirname(os.path.abspath(path)))
     new = []
     for finding in findings:

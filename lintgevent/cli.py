@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .baseline import BaselineError, new_findings, read_baseline, write_baseline
 from .catalog import load_catalog
-from .baseline import BaselineError, new_findings, write_baseline
 from .config import ConfigError, load_config
 from .deployment import DEPLOYMENTS
 from .engine import analyse_project
@@ -139,6 +139,7 @@ def _report_errors(errors: list[FileError]) -> None:
 def run_check(args: argparse.Namespace) -> int:
     if args.update_baseline and not args.baseline:
         raise ConfigError("--update-baseline needs --baseline FILE")
+    recorded = read_baseline(args.baseline) if args.baseline and not args.update_baseline else None
     findings: list[Finding] = []
     errors: list[FileError] = []
     for root, config, files, select, ignore in _projects(args):
@@ -159,8 +160,8 @@ def run_check(args: argparse.Namespace) -> int:
         write_baseline(args.baseline, findings)
         print(f"lintgevent: recorded {len(findings)} findings in {args.baseline}", file=sys.stderr)
         return EXIT_FINDINGS if errors else EXIT_CLEAN
-    if args.baseline:
-        findings = new_findings(args.baseline, findings)
+    if recorded is not None:
+        findings = new_findings(args.baseline, recorded, findings)
     if not args.quiet:
         sys.stdout.write(render(findings, args.format))
     if args.statistics:
