@@ -22,7 +22,6 @@ class StaticFindings:
             self.at[(os.path.realpath(finding.path), finding.line)].append(finding)
             if RULES[finding.code].module_wide:
                 self.module_wide[os.path.realpath(finding.path)].append(finding)
-        self.files = sorted({os.path.realpath(f) for f, _ in self.at})
 
     @classmethod
     def of_project(cls, path: str) -> StaticFindings:
