@@ -1,5 +1,6 @@
 import os
 import sys
+import time
 
 import pytest
 
@@ -8,6 +9,16 @@ from lintgevent.runtime.verify_cli import missing_runtime
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def wait_for(found, what: str, seconds: float = 30, details=lambda: ""):
+    """Poll `found()` every 0.1 s until it gives something; the bound only stops a broken run hanging."""
+    for _ in range(int(seconds * 10)):
+        result = found()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"{what} never happened\n{details()}")
 
 
 def live(test):

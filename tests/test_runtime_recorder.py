@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import urllib.request
 
-from conftest import live
+from conftest import live, wait_for
 
 from lintgevent.runtime.server import Gunicorn, group_alive, gunicorn_command
 
@@ -27,23 +26,12 @@ def ping():
 @app.route("/block")
 def block():
     deadline = time.perf_counter() + 0.6
-    while time.perf_counter() < deadline:  # spins without yielding: the hub is blocked here
+    while deadline > time.perf_counter():  # spins without yielding: the hub is blocked here
         pass
     return "done"
 """
 BLOCKING_LINE = 16
 DEADLINE = 30
-
-
-def _wait_for(found, what: str, log_path):
-    """Poll until `found()` gives something; a generous deadline, only so a broken run cannot hang."""
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        result = found()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"{what} never happened:\n{log_path.read_text()}")
 
 
 @live
@@ -57,13 +45,14 @@ def test_a_blocked_hub_is_recorded_and_blamed_on_the_apps_line(tmp_path):
     with server:
         server.start(DEADLINE)
         port = server.port
-        _wait_for(lambda: "lintgevent: recording" in log.read_text(), "the worker's recorder starting", log)
+        wait_for(lambda: "lintgevent: recording" in log.read_text(), "the worker's recorder starting",
+                 DEADLINE, log.read_text)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=10) as response:
             assert response.read() == b"pong"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/block", timeout=10) as response:
             assert response.read() == b"done"
-        _wait_for(lambda: events.exists() and f'"line": {BLOCKING_LINE}' in events.read_text(),
-                  "an event blaming the blocking line", log)
+        wait_for(lambda: events.exists() and f'"line": {BLOCKING_LINE}' in events.read_text(),
+                 "an event blaming the blocking line", DEADLINE, log.read_text)
     assert not group_alive(server.process.pid), "a gunicorn process outlived the test"
 
     records = [json.loads(line) for line in events.read_text().splitlines()]

@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO, live
+from conftest import REPO, live, wait_for
 from markers import unmarked
 from verify_fixture_fixed import generate
 
@@ -80,6 +80,9 @@ def test_every_case_of_the_fixture_is_confirmed_live(tmp_path):
     seed = next(c for c in data["cases"] if c["title"].startswith("seed 000: decorator"))
     assert "ProgrammingError: Cannot operate on a closed database." in seed["bad"]["measured"]["exceptions"]
     assert seed["fixed"][0]["measured"]["exceptions"] == []
+    hang = next(c for c in data["cases"] if c["title"] == "os.popen('sleep 1'), subprocess not patched")
+    assert hang["bad"]["measured"]["worker_killed"] is True, "gevent's deferred os.close: popen never returns"
+    assert not any(c["bad"]["measured"]["worker_killed"] for c in data["cases"] if c is not hang)
     system = next(c for c in data["cases"] if c["title"] == "os.system('sleep 1')")
     assert system["bad"]["measured"]["blamed"][0]["file"] == "bad/gev102_system.py"
     assert system["bad"]["measured"]["blamed"][0]["line"] == system["bad"]["static"][0]["line"]
@@ -95,10 +98,8 @@ def test_ctrl_c_in_the_middle_stops_every_server_and_removes_the_work_directory(
                               env=dict(os.environ, TMPDIR=str(tmp_path)), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
-        limit = time.monotonic() + DEADLINE
-        while not _processes_under(tmp_path):
-            assert verify.poll() is None and time.monotonic() < limit, "gunicorn never started"
-            time.sleep(0.1)
+        wait_for(lambda: _processes_under(tmp_path) or verify.poll() is not None, "gunicorn starting", DEADLINE)
+        assert verify.poll() is None, "verify ended before gunicorn started"
         time.sleep(2)  # in the middle of a case
         verify.send_signal(signal.SIGINT)
         verify.communicate(timeout=60)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .blocking_events import read_events
 from .probe import Prober, Probe, request
-from .server import Gunicorn, ServerError
+from .server import BOOTED, Gunicorn, ServerError
 
 READY_DEADLINE = 90.0  # a worker may build its data at import
 DONE_WAIT = 2.0  # how long spawned work may take to land
@@ -91,8 +91,7 @@ class LiveApp:
 
     def measure(self, method: str, url: str, body: bytes | None = None, done: str = "",
                 timeout: float = 60.0) -> Measurement:
-        restarts = self.server.worker_restarts()
-        log_start = len(self.server.log())
+        log_start = self.server.log_size()
         response = request(self.server.port, method, url, body, timeout=timeout)
         lost = None
         if done:
@@ -102,11 +101,11 @@ class LiveApp:
         self._wait_until_answered_after(end)
         probes = [p for p in self._probes() if p.answered >= response.started and p.sent <= end]
         events = [e for e in self._events() if response.started <= e["time"] <= end]
-        exceptions = tuple(dict.fromkeys(f"{name}: {text}" for name, text in
-                                         EXCEPTION_LINE.findall(self.server.log()[log_start:])))
+        logged = self.server.log(since=log_start)
+        exceptions = tuple(dict.fromkeys(f"{name}: {text}" for name, text in EXCEPTION_LINE.findall(logged)))
         return Measurement(method, url, response.status, max((p.latency for p in probes), default=0.0),
-                           blame(probes, events, self.threshold), lost,
-                           self.server.worker_restarts() > restarts, response.error, exceptions)
+                           blame(probes, events, self.threshold), lost, BOOTED.search(logged) is not None,
+                           response.error, exceptions)
 
     def _landed(self, done: str) -> bool:
         limit = time.monotonic() + DONE_WAIT

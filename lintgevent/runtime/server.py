@@ -55,22 +55,26 @@ class Gunicorn:
             else:
                 time.sleep(0.05)
 
-    def log(self) -> str:
+    def log(self, since: int = 0) -> str:
+        """The log from byte offset `since` on."""
         try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as handle:
-                return handle.read()
+            with open(self.log_path, "rb") as handle:
+                handle.seek(since)
+                return handle.read().decode("utf-8", errors="replace")
         except OSError:
             return ""
+
+    def log_size(self) -> int:
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
 
     def log_tail(self, lines: int = 30) -> str:
         """The end of the log, from the last traceback on if there is one (why a worker failed to boot)."""
         log = self.log()
         start = log.rfind("Traceback (most recent call last)")
         return log[start:].rstrip() if start >= 0 else "\n".join(log.splitlines()[-lines:])
-
-    def worker_restarts(self) -> int:
-        """How many workers were booted after the first: gunicorn replaces a worker it killed."""
-        return max(0, len(BOOTED.findall(self.log())) - 1)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
