@@ -14,6 +14,7 @@ import tokenize
 from collections import Counter
 
 from .findings import Finding
+from .lines import decode_source, split_lines
 
 FORMAT_VERSION = 1
 
@@ -65,11 +66,11 @@ class SourceKeys:
     def _file(self, path: str) -> tuple[list[str], list]:
         if path not in self.files:
             try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    source = handle.read()
+                with open(path, "rb") as handle:
+                    source = decode_source(handle.read())
             except OSError:
                 source = ""
-            self.files[path] = (source.splitlines(), _functions(source))
+            self.files[path] = (split_lines(source), _functions(source))
         return self.files[path]
 
     def key(self, finding: Finding) -> tuple[str, str, str, str]:

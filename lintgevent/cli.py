@@ -10,20 +10,22 @@ from collections.abc import Sequence
 from . import __version__
 from .baseline import BaselineError, new_findings, read_baseline, write_baseline
 from .catalog import load_catalog
-from .config import ConfigError, load_config
+from .config import Config, describe, load_config, parse_per_file_ignores
+from .config_files import ConfigError, find_project_root
 from .deployment import DEPLOYMENTS
 from .engine import analyse_project
 from .findings import FileError, Finding
 from .fixer import fix_project, write_atomically
 from .fixes import CODEMODS
 from .fixes.options import WRITE_STRATEGIES, FixOptions
-from .noqa import suppressed_at
+from .lines import decode_source, split_lines
 from .output import FORMATS, display_path, render, statistics
 from .ruledocs import rule_doc
-from .rules import RULES, selected
+from .reporting import asked_for, reported
+from .rules import RULES
 from .runtime.verify_cli import add_arguments as add_verify_arguments
 from .runtime.verify_cli import run_verify
-from .sources import find_project_root, import_root, python_files
+from .sources import import_root, python_files
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -77,19 +79,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _project_options(command: argparse.ArgumentParser) -> None:
-    """What `check` and `fix` share: which files, which rules, and what the project runs under."""
+    """What `check` and `fix` share: which files, which rules, and what the project runs under.
+    List options may be repeated: their values add up."""
     command.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
-    command.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to report")
-    command.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to leave out")
-    command.add_argument("--extend-select", type=_codes, default=[], help="add to the selected codes")
-    command.add_argument("--no-cache", action="store_true", help="neither read nor write .lintgevent_cache/")
+    for name, what in (("select", "codes or prefixes to report (replaces the configured ones)"),
+                       ("ignore", "codes or prefixes to leave out (replaces the configured ones)"),
+                       ("extend-select", "codes or prefixes to report on top of the selected ones"),
+                       ("extend-ignore", "codes or prefixes to leave out on top of the ignored ones")):
+        command.add_argument(f"--{name}", type=_codes, action="append", metavar="CODES", help=f"comma-separated {what}")
+    command.add_argument("--per-file-ignores", metavar="GLOB:CODES", action="append",
+                         help="codes to leave out in some files, flake8's spelling: 'tests/*:GEV101 app.py:GEV1'")
+    command.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     command.add_argument("--entry-point", action="append", dest="entry_points", metavar="NAME",
                          help="extra entry point: dotted name or glob (repeatable)")
     command.add_argument("--deployment", choices=DEPLOYMENTS, help="override deployment detection")
-    command.add_argument("--unpatched", type=lambda s: [m.strip() for m in s.split(",") if m.strip()],
+    command.add_argument("--unpatched", type=_names, action="append", metavar="MODULES",
                          help="comma-separated modules gevent does not patch here (e.g. subprocess,thread)")
-    command.add_argument("--exclude", type=lambda s: [p.strip() for p in s.split(",") if p.strip()],
-                         help="comma-separated glob patterns of paths to skip")
+    command.add_argument("--exclude", type=_names, action="append", metavar="GLOBS",
+                         help="comma-separated globs of files not to check or report (still indexed, so chains "
+                              "through them are found)")
+    command.add_argument("--index-exclude", type=_names, action="append", metavar="GLOBS",
+                         help="comma-separated globs of files to leave out of the analysis entirely (vendored code)")
+    command.add_argument("--config", metavar="FILE",
+                         help="read the settings from FILE (a pyproject.toml, or a TOML file of lintgevent options) "
+                              "instead of the project's [tool.lintgevent]")
+    command.add_argument("--isolated", action="store_true", help="read no configuration file")
+    command.add_argument("--show-settings", action="store_true",
+                         help="print the resolved settings of each project, and where each came from; check nothing")
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _joined(values: list[list[str]] | None) -> list[str] | None:
+    return None if values is None else [item for value in values for item in value]
 
 
 def _paths_by_project(paths: list[str]) -> dict[str, list[str]]:
@@ -102,33 +126,55 @@ def _paths_by_project(paths: list[str]) -> dict[str, list[str]]:
     return by_root
 
 
-def _expand(paths: list[str], root: str, exclude: list[str]) -> list[str]:
+def _expand(paths: list[str], root: str, config: Config, notices: list[str]) -> list[str]:
     files: list[str] = []
     for path in paths:
-        files.extend(python_files(path, root, exclude) if os.path.isdir(path) else [path])
+        found = python_files(path, root, config.index_exclude) if os.path.isdir(path) else [path]
+        found = asked_for(found, root, config)
+        if not found:
+            notices.append(f"no Python files to check in {display_path(path)}")
+        files.extend(found)
     return files
 
 
-def _suppressed_by_noqa(finding: Finding, lines_cache: dict) -> bool:
-    if finding.path not in lines_cache:
-        try:
-            with open(finding.path, encoding="utf-8", errors="replace") as handle:
-                lines_cache[finding.path] = handle.read().splitlines()
-        except OSError:
-            lines_cache[finding.path] = []
-    lines = lines_cache[finding.path]
-    return suppressed_at(lines, finding.line, finding.code)
+def _overrides(args: argparse.Namespace) -> dict:
+    per_file = None
+    if args.per_file_ignores:
+        per_file = {}
+        for text in args.per_file_ignores:
+            for pattern, codes in parse_per_file_ignores(text, "command line").items():
+                per_file.setdefault(pattern, []).extend(codes)
+    return {"select": _joined(args.select), "ignore": _joined(args.ignore),
+            "extend_select": _joined(args.extend_select), "extend_ignore": _joined(args.extend_ignore),
+            "per_file_ignores": per_file, "entry_points": args.entry_points, "deployment": args.deployment,
+            "unpatched": _joined(args.unpatched), "exclude": _joined(args.exclude),
+            "index_exclude": _joined(args.index_exclude)}
 
 
-def _projects(args: argparse.Namespace):
-    """(root, config, files asked for, select, ignore) for each project the paths belong to."""
-    overrides = {"entry_points": args.entry_points, "deployment": args.deployment,
-                 "unpatched": args.unpatched, "exclude": args.exclude}
-    for root, paths in _paths_by_project(args.paths).items():
-        config = load_config(root, overrides)
-        select = (args.select or config.select) + args.extend_select
-        ignore = args.ignore if args.ignore is not None else config.ignore
-        yield root, config, _expand(paths, root, config.exclude), select, ignore
+def _projects(args: argparse.Namespace, notices: list[str]):
+    """(root, config, files asked for) for each project the paths belong to; every project's
+    configuration is read before any is analysed, so a mistake fails at once."""
+    overrides = _overrides(args)
+    projects = [(root, paths, load_config(root, overrides, args.config, args.isolated))
+                for root, paths in _paths_by_project(args.paths).items()]
+    for root, paths, config in projects:
+        yield root, config, _expand(paths, root, config, notices)
+
+
+def _show_settings(args: argparse.Namespace) -> int:
+    for root, config, files in _projects(args, []):
+        print(f"# project root: {root} ({len(files)} files to check)")
+        print("\n".join(describe(config)))
+    return EXIT_CLEAN
+
+
+def _not_checked(result, config: Config, files: list[str]) -> list[str]:
+    """A notice per import root of the checked files that runs no gevent: nothing is reported there."""
+    if config.deployment != "auto":
+        return []
+    roots = sorted({import_root(f)[0] for f in files})
+    return [f"no gevent detected in {display_path(root)}: not checked (see --show-deployment, or set deployment)"
+            for root in roots if root in result.deployments and not result.deployments[root].uses_gevent]
 
 
 def _report_errors(errors: list[FileError]) -> None:
@@ -136,19 +182,26 @@ def _report_errors(errors: list[FileError]) -> None:
         print(f"{display_path(error.path)}: error: {error.reason}; skipped", file=sys.stderr)
 
 
+def _report_notices(notices: list[str]) -> None:
+    for notice in notices:
+        print(f"lintgevent: {notice}", file=sys.stderr)
+
+
 def run_check(args: argparse.Namespace) -> int:
     if args.update_baseline and not args.baseline:
         raise ConfigError("--update-baseline needs --baseline FILE")
     recorded = read_baseline(args.baseline) if args.baseline and not args.update_baseline else None
+    if args.show_settings:
+        return _show_settings(args)
     findings: list[Finding] = []
     errors: list[FileError] = []
-    for root, config, files, select, ignore in _projects(args):
+    notices: list[str] = []
+    for root, config, files in _projects(args, notices):
         wanted = set(files)
         result = analyse_project(root, config, use_cache=not args.no_cache, extra_files=tuple(files))
-        lines_cache: dict = {}
-        findings.extend(f for f in result.findings if f.path in wanted and selected(f.code, select, ignore)
-                        and not _suppressed_by_noqa(f, lines_cache))
+        findings.extend(reported(result.findings, files, root, config))
         errors.extend(e for e in result.errors if e.path in wanted)
+        notices.extend(_not_checked(result, config, files))
         if args.show_deployment:
             roots = {import_root(f)[0] for f in wanted}
             for root_dir, deployment in sorted(result.deployments.items()):
@@ -156,6 +209,8 @@ def run_check(args: argparse.Namespace) -> int:
                     print(f"{display_path(root_dir)}: {deployment.describe()}", file=sys.stderr)
     findings.sort()
     _report_errors(errors)
+    if not args.quiet:
+        _report_notices(notices)
     if args.update_baseline:
         write_baseline(args.baseline, findings)
         print(f"lintgevent: recorded {len(findings)} findings in {args.baseline}", file=sys.stderr)
@@ -163,7 +218,7 @@ def run_check(args: argparse.Namespace) -> int:
     if recorded is not None:
         findings = new_findings(args.baseline, recorded, findings)
     if not args.quiet:
-        sys.stdout.write(render(findings, args.format))
+        sys.stdout.write(render(findings, args.format, errors=sorted(errors), notices=notices))
     if args.statistics:
         (sys.stderr if args.format in ("json", "sarif") else sys.stdout).write(statistics(findings))
     if args.exit_zero:
@@ -174,15 +229,17 @@ def run_check(args: argparse.Namespace) -> int:
 def run_fix(args: argparse.Namespace) -> int:
     changed: list[str] = []
     errors: list[FileError] = []
-    for root, config, files, select, ignore in _projects(args):
-        result = fix_project(root, config, files, select, ignore, FixOptions(args.strategy),
-                             use_cache=not args.no_cache)
+    if args.show_settings:
+        return _show_settings(args)
+    notices: list[str] = []
+    for root, config, files in _projects(args, notices):
+        result = fix_project(root, config, files, FixOptions(args.strategy), use_cache=not args.no_cache)
         errors.extend(result.errors)
         for path in result.changed:
             shown = display_path(path)
             if args.diff:
-                before = result.originals[path].decode("utf-8", errors="replace").splitlines(keepends=True)
-                after = result.fixed[path].decode("utf-8", errors="replace").splitlines(keepends=True)
+                before = split_lines(decode_source(result.originals[path]), keepends=True)
+                after = split_lines(decode_source(result.fixed[path]), keepends=True)
                 sys.stdout.writelines(difflib.unified_diff(before, after, f"a/{shown}", f"b/{shown}"))
             elif args.check:
                 print(f"would fix {shown}", file=sys.stderr)
@@ -194,6 +251,7 @@ def run_fix(args: argparse.Namespace) -> int:
             print(f"{display_path(finding.path)}:{finding.line}:{finding.col + 1}: {finding.code} not fixed: {reason}",
                   file=sys.stderr)
     _report_errors(errors)
+    _report_notices(notices)
     if errors:
         return EXIT_USAGE
     return EXIT_FINDINGS if changed else EXIT_CLEAN

@@ -20,13 +20,14 @@ from .entrypoints import EntryPoints
 from .findings import FileError, Finding
 from .index import ProjectIndex
 from .inference import ReceiverInference
+from .lines import in_characters
 from .reach import Reachability
 from .rules import without_superseded
 from .sources import SourceError, import_root, parse_source, python_files, read_source
 from .summary import FileSummary, summarise
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent",
                               *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
 
@@ -148,7 +149,7 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
                      extra_files: tuple[str, ...], sources: dict[str, bytes]) -> ProjectResult:
     project_root = os.path.abspath(project_root)
     cache = Cache(project_root, enabled=use_cache)
-    paths = python_files(project_root, project_root, config.exclude)
+    paths = python_files(project_root, project_root, config.index_exclude)
     paths += sorted(set(map(os.path.abspath, extra_files)) - set(paths))
     result = ProjectResult(project_root, files=paths)
 
@@ -179,7 +180,7 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
         except SourceError as error:
             parse_errors.append(FileError(path, str(error)))
     findings, result.deployments = _check(summaries, project_root, config, deployment_texts)
-    result.findings = sorted(set(findings))
+    result.findings = sorted(set(in_characters(findings, contents)))
     result.errors.extend(parse_errors)
     cache.put("results", results_key, (result.findings, parse_errors, result.deployments))
     return result

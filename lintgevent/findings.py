@@ -8,11 +8,12 @@ from dataclasses import asdict, dataclass
 class Finding:
     path: str
     line: int
-    col: int  # 0-based, as ast gives it; front ends print col + 1
+    col: int  # 0-based, in characters (the engine converts ast's UTF-8 bytes); front ends print col + 1
     code: str
     message: str  # starts with the code, as flake8 wants it
     chain: str = ""
     # What `lintgevent fix` needs: ((name, value), ...); ("refuse", reason) when it cannot fix it safely.
+    # Positions in it stay ast's (line, UTF-8 byte column): the codemods convert them for libcst.
     fix: tuple = ()
 
     def as_dict(self) -> dict:

@@ -18,8 +18,8 @@ from .engine import analyse_project
 from .findings import FileError, Finding
 from .fixes import CODEMODS
 from .fixes.options import FixOptions
-from .noqa import suppressed_at
-from .rules import selected
+from .noqa import noqa_map
+from .reporting import reported
 
 MAX_ROUNDS = 5
 
@@ -36,23 +36,18 @@ class FixResult:
         return sorted(p for p, text in self.fixed.items() if text != self.originals[p])
 
 
-def _wanted(findings: list[Finding], files: set[str], select: list[str], ignore: list[str],
+def _wanted(findings: list[Finding], files: set[str], root: str, config: Config,
             sources: dict[str, bytes]) -> list[Finding]:
-    """The fixable findings asked for, not silenced by `# noqa`; `sources` gains the text of their
-    files (read from disk for those no fix has changed yet)."""
-    out = []
-    lines: dict[str, list[str]] = {}
-    for finding in findings:
-        if finding.path not in files or finding.code not in CODEMODS or not selected(finding.code, select, ignore):
-            continue
-        if finding.path not in lines:
-            if finding.path not in sources:
-                with open(finding.path, "rb") as handle:
-                    sources[finding.path] = handle.read()
-            lines[finding.path] = sources[finding.path].decode("utf-8", errors="replace").splitlines()
-        if not suppressed_at(lines[finding.path], finding.line, finding.code):
-            out.append(finding)
-    return out
+    """The fixable findings asked for, selected and not silenced by `# noqa`; `sources` gains the
+    text of their files (read from disk for those no fix has changed yet)."""
+    fixable = [f for f in findings if f.path in files and f.code in CODEMODS]
+    paths = sorted({f.path for f in fixable})
+    for path in paths:
+        if path not in sources:
+            with open(path, "rb") as handle:
+                sources[path] = handle.read()
+    maps = {path: noqa_map(path, sources[path]) for path in paths}
+    return [f for f in reported(fixable, paths, root, config, noqa_maps=maps) if f.code in CODEMODS]
 
 
 def _rewrite(source: bytes, code: str, findings: list[Finding],
@@ -75,8 +70,8 @@ def _rewrite(source: bytes, code: str, findings: list[Finding],
     return new, refused
 
 
-def fix_project(root: str, config: Config, files: list[str], select: list[str], ignore: list[str],
-                options: FixOptions = FixOptions(), use_cache: bool = True) -> FixResult:
+def fix_project(root: str, config: Config, files: list[str], options: FixOptions = FixOptions(),
+                use_cache: bool = True) -> FixResult:
     """Fixes for the findings in `files` (the project is indexed whole), worked out in memory."""
     result = FixResult()
     wanted_files = set(files)
@@ -88,7 +83,7 @@ def fix_project(root: str, config: Config, files: list[str], select: list[str], 
         current = dict(result.fixed)
         by_path: dict[str, list[Finding]] = {}
         result.refused = {}  # what is left unfixed is what the last round found
-        for finding in _wanted(analysis.findings, wanted_files, select, ignore, current):
+        for finding in _wanted(analysis.findings, wanted_files, root, config, current):
             key = (finding.path, finding.code, finding.message)
             first_seen.setdefault(key, finding)
             plan = finding.fix_plan

@@ -1,22 +1,97 @@
-"""`# noqa` comments, with flake8's semantics."""
+"""`# noqa` comments with flake8's own rules, so that `lintgevent check`, `lintgevent fix` and flake8
+agree on every line: flake8's pattern (case-insensitive `# noqa`, case-sensitive codes), looked for
+in the whole logical line a finding is on, and `# flake8: noqa` for a whole file.  Also the
+comments that silence no finding (GEV001)."""
 from __future__ import annotations
 
-import re
+import tokenize
+from dataclasses import dataclass
 
-NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
+from flake8.utils import parse_comma_separated_list
 
-
-def suppressed(line: str, code: str) -> bool:
-    """True when the source line carries `# noqa` or `# noqa: CODE[,CODE]` (prefixes allowed)."""
-    match = NOQA.search(line)
-    if match is None:
-        return False
-    codes = match.group("codes")
-    if not codes:
-        return True
-    return any(code.startswith(c) for c in re.split(r"[,\s]+", codes.upper()) if c)
+from .findings import Finding
+from .lines import decode_source, split_lines
 
 
-def suppressed_at(lines: list[str], line: int, code: str) -> bool:
-    """`suppressed` for line number `line` (1-based) of a file's lines."""
-    return 0 < line <= len(lines) and suppressed(lines[line - 1], code)
+@dataclass(frozen=True)
+class Directive:
+    """A `# noqa` comment: where it is, and the codes it lists (empty: all of them)."""
+
+    line: int
+    col: int
+    codes: tuple
+    lines: range  # the logical line it covers
+
+
+class NoqaMap:
+    """One file's `# noqa` comments, by the lines they cover."""
+
+    def __init__(self, text: str):
+        lines = split_lines(text, keepends=True)
+        self.whole_file = any(NOQA_FILE.match(line) for line in lines)
+        self.by_line: dict[int, Directive] = {}
+        self.directives: list[Directive] = []
+        try:
+            tokens = list(tokenize.generate_tokens(iter(lines).__next__))
+        except (tokenize.TokenError, SyntaxError):
+            return  # flake8 gives up on noqa for such a file too
+        first, last, comments = len(lines) + 2, -1, []
+        for token in tokens:
+            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+                continue
+            first, last = min(first, token.start[0]), max(last, token.end[0])
+            if token.type == tokenize.COMMENT:
+                comments.append(token)
+            elif token.type in (tokenize.NL, tokenize.NEWLINE):
+                self._add(lines, first, last, comments)
+                first, last, comments = len(lines) + 2, -1, []
+
+    def _add(self, lines: list[str], first: int, last: int, comments: list) -> None:
+        match = NOQA_INLINE_REGEXP.search("".join(lines[first - 1:last]))
+        if match is None:
+            return
+        comment = next((t for t in comments if NOQA_INLINE_REGEXP.search(t.string)), None)
+        line, col = comment.start if comment else (first, 0)
+        codes = match.group("codes")
+        directive = Directive(line, col, tuple(parse_comma_separated_list(codes)) if codes else (), range(first, last + 1))
+        self.directives.append(directive)
+        for number in directive.lines:
+            self.by_line[number] = directive
+
+    def suppresses(self, line: int, code: str) -> bool:
+        if self.whole_file:
+            return True
+        directive = self.by_line.get(line)
+        if directive is None:
+            return False
+        return not directive.codes or code in directive.codes or code.startswith(directive.codes)
+
+
+def noqa_map(path: str, data: bytes | None = None) -> NoqaMap:
+    """The file's map, read as flake8 reads it (its declared encoding); an unreadable file has none."""
+    try:
+        if data is None:
+            with open(path, "rb") as handle:
+                data = handle.read()
+    except OSError:
+        return NoqaMap("")
+    return NoqaMap(decode_source(data))
+
+
+def unused_directives(path: str, noqa: NoqaMap, findings: list[Finding]) -> list[Finding]:
+    """GEV001 for each GEV code of a `# noqa: ...` that silences none of these findings (bare
+    `# noqa` comments may be there for other tools, and are left alone)."""
+    out = []
+    for directive in noqa.directives:
+        if noqa.whole_file:
+            break
+        here = [f.code for f in findings if f.line in directive.lines]
+        for listed in directive.codes:
+            if not listed.upper().startswith("GEV") or any(code.startswith(listed) for code in here):
+                continue
+            why = ("codes are case-sensitive" if any(code.startswith(listed.upper()) for code in here)
+                   else "no such finding here")
+            message = f"GEV001 unused noqa: `{listed}` silences no finding ({why}); remove it"
+            out.append(Finding(path, directive.line, directive.col, "GEV001", message))
+    return out

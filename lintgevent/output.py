@@ -4,15 +4,15 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Sequence
 
 from . import __version__
-from .findings import Finding
+from .findings import FileError, Finding
 from .ruledocs import rule_doc, what_it_does
 from .rules import RULES
 
 FORMATS = ("text", "json", "sarif", "github")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/lintgevent/"
 
 
 def display_path(path: str) -> str:
@@ -25,8 +25,12 @@ def text(findings: list[Finding]) -> str:
     return "".join(f"{display_path(f.path)}:{f.line}:{f.col + 1}: {f.message}\n" for f in findings)
 
 
-def as_json(findings: list[Finding]) -> str:
-    return json.dumps([dict(f.as_dict(), path=display_path(f.path)) for f in findings], indent=2) + "\n"
+def as_json(findings: list[Finding], errors: Sequence[FileError] = (), notices: Sequence[str] = ()) -> str:
+    return json.dumps({
+        "findings": [dict(f.as_dict(), path=display_path(f.path)) for f in findings],
+        "errors": [{"path": display_path(e.path), "reason": e.reason} for e in errors],
+        "notices": list(notices),
+    }, indent=2) + "\n"
 
 
 def _escape_data(value: str) -> str:
@@ -37,10 +41,16 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def github(findings: list[Finding]) -> str:
-    """GitHub Actions workflow commands: each finding becomes an annotation on the pull request."""
-    return "".join(f"::error file={_escape_property(display_path(f.path))},line={f.line},col={f.col + 1},"
-                   f"title={f.code}::{_escape_data(f.message)}\n" for f in findings)
+def github(findings: list[Finding], errors: Sequence[FileError] = (), notices: Sequence[str] = ()) -> str:
+    """GitHub Actions workflow commands: each finding, and each file that could not be checked,
+    becomes an annotation on the pull request."""
+    lines = [f"::error file={_escape_property(display_path(f.path))},line={f.line},col={f.col + 1},"
+             f"title={f.code}::{_escape_data(f.message)}\n" for f in findings]
+    # A FileError has no position of its own: the annotation goes on the file's first line.
+    lines += [f"::error file={_escape_property(display_path(e.path))},line=1,title=lintgevent::"
+              f"{_escape_data('could not be checked: ' + e.reason)}\n" for e in errors]
+    lines += [f"::notice::{_escape_data(notice)}\n" for notice in notices]
+    return "".join(lines)
 
 
 def repository_root() -> str:
@@ -75,7 +85,7 @@ def _sarif_rule(code: str) -> dict:
     return entry
 
 
-def sarif(findings: list[Finding]) -> str:
+def sarif(findings: list[Finding], errors: Sequence[FileError] = (), notices: Sequence[str] = ()) -> str:
     root = repository_root()
     codes = sorted({f.code for f in findings})
     index = {code: i for i, code in enumerate(codes)}
@@ -89,17 +99,30 @@ def sarif(findings: list[Finding]) -> str:
             "region": {"startLine": f.line, "startColumn": f.col + 1},
         }}],
     } for f in findings]
+    notifications = [{
+        "level": "error",
+        "message": {"text": f"could not be checked: {e.reason}"},
+        "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(e.path, root)}}],
+    } for e in errors]
+    notifications += [{"level": "warning", "message": {"text": notice}} for notice in notices]
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
         "tool": {"driver": {"name": "lintgevent", "version": __version__, "semanticVersion": __version__,
-                            "informationUri": INFORMATION_URI, "rules": [_sarif_rule(c) for c in codes]}},
+                            "rules": [_sarif_rule(c) for c in codes]}},
+        "invocations": [{"executionSuccessful": not errors, "toolExecutionNotifications": notifications}],
         "originalUriBaseIds": {"SRCROOT": {"uri": "file://" + root.replace(os.sep, "/").rstrip("/") + "/"}},
+        "columnKind": "unicodeCodePoints",
         "results": results,
     }]}
     return json.dumps(log, indent=2) + "\n"
 
 
-def render(findings: list[Finding], output_format: str) -> str:
-    return {"text": text, "json": as_json, "sarif": sarif, "github": github}[output_format](findings)
+def render(findings: list[Finding], output_format: str, errors: Sequence[FileError] = (),
+           notices: Sequence[str] = ()) -> str:
+    """The findings in a format; the machine-read formats also carry the files that could not be
+    checked and the CLI's notices (text leaves both to stderr)."""
+    if output_format == "text":
+        return text(findings)
+    return {"json": as_json, "sarif": sarif, "github": github}[output_format](findings, errors, notices)
 
 
 def statistics(findings: list[Finding]) -> str:

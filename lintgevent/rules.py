@@ -17,6 +17,8 @@ class Rule:
 
 
 RULES = {rule.code: rule for rule in (
+    Rule("GEV001", "`# noqa` comment that silences no lintgevent finding", "unused noqa",
+         "remove the code from the comment"),
     Rule("GEV101", "regular-file IO on a request path", "blocking file IO",
          "offload it with gevent's threadpool"),
     Rule("GEV102", "process call that blocks the hub", "blocking process call",
@@ -43,14 +45,11 @@ RULES = {rule.code: rule for rule in (
 )}
 
 
+# Off unless selected explicitly (`--extend-select GEV001`), as flake8 does with its default ignores.
+DEFAULT_IGNORED = ("GEV001",)
+
+
 def without_superseded(findings: list) -> list:
     """Drop the findings that a more specific rule reports at the same position."""
     refined = {(f.path, f.line, f.col, old) for f in findings for old in RULES[f.code].supersedes}
     return [f for f in findings if (f.path, f.line, f.col, f.code) not in refined]
-
-
-def selected(code: str, select: list[str], ignore: list[str]) -> bool:
-    """flake8's prefix semantics: the longest matching prefix of select or ignore wins."""
-    best_select = max((len(p) for p in select if code.startswith(p)), default=-1)
-    best_ignore = max((len(p) for p in ignore if code.startswith(p)), default=-1)
-    return best_select >= 0 and best_select >= best_ignore

@@ -10,7 +10,6 @@ import sys
 import threading
 import tokenize
 
-PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git", "tox.ini", ".flake8")
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".env", "node_modules", "__pycache__", "build",
     "dist", ".eggs", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".lintgevent_cache", "site-packages",
@@ -23,21 +22,6 @@ DEEP_PARSE_RECURSION = 200_000
 
 class SourceError(Exception):
     """A file that cannot be checked; the message is the reason shown to the user."""
-
-
-def find_project_root(path: str) -> str:
-    """The nearest ancestor holding a project marker; else the top of the file's package tree."""
-    start = os.path.abspath(path)
-    if not os.path.isdir(start):
-        start = os.path.dirname(start)
-    current = start
-    while True:
-        if any(os.path.exists(os.path.join(current, m)) for m in PROJECT_MARKERS):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return import_root(start)[0] if os.path.isfile(os.path.join(start, "__init__.py")) else start
-        current = parent
 
 
 def import_root(path: str) -> tuple[str, str, bool]:
@@ -55,12 +39,18 @@ def import_root(path: str) -> tuple[str, str, bool]:
     return directory, ".".join(parts), is_package
 
 
-def _excluded(path: str, root: str, exclude: list[str]) -> bool:
+def excluded(path: str, root: str, exclude: list[str]) -> bool:
+    """Glob patterns relative to the root, or of a file or folder name; a file in an excluded
+    folder is excluded too, also when it is named explicitly."""
     if not exclude:
         return False
-    relative = os.path.relpath(path, root)
-    name = os.path.basename(path)
-    return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(name, p) for p in exclude)
+    relative = os.path.relpath(os.path.abspath(path), root)
+    parts = relative.split(os.sep)
+    for depth in range(len(parts), 0, -1):
+        prefix, name = os.sep.join(parts[:depth]), parts[depth - 1]
+        if name != ".." and any(fnmatch.fnmatch(prefix, p) or fnmatch.fnmatch(name, p) for p in exclude):
+            return True
+    return False
 
 
 def python_files(directory: str, root: str, exclude: list[str]) -> list[str]:
@@ -71,11 +61,11 @@ def python_files(directory: str, root: str, exclude: list[str]) -> list[str]:
             d for d in dirs
             if d not in SKIP_DIRS and not d.endswith(".egg-info")
             and not os.path.exists(os.path.join(current, d, "pyvenv.cfg"))
-            and not _excluded(os.path.join(current, d), root, exclude)
+            and not excluded(os.path.join(current, d), root, exclude)
         )
         for name in sorted(files):
             path = os.path.join(current, name)
-            if name.endswith(".py") and not _excluded(path, root, exclude):
+            if name.endswith(".py") and not excluded(path, root, exclude):
                 found.append(path)
     return found
 

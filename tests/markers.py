@@ -8,7 +8,9 @@ import tokenize
 
 from lintgevent.config import load_config
 from lintgevent.engine import analyse_project
-from lintgevent.sources import find_project_root, python_files
+from lintgevent.reporting import reported
+from lintgevent.config_files import find_project_root
+from lintgevent.sources import python_files
 
 MARKER = re.compile(r"#\s*error:\s*(?P<codes>GEV\d+(?:\s*,\s*GEV\d+)*)")
 MARKER_COMMENT = re.compile(r"[ \t]*#\s*error:\s*GEV\d+(?:\s*,\s*GEV\d+)*")
@@ -35,12 +37,14 @@ def expected_in(directory: str) -> set[tuple[str, int, str]]:
 
 
 def actual_in(directory: str, **overrides) -> set[tuple[str, int, str]]:
-    """What the engine reports for the files below a directory, with the whole project indexed."""
+    """What `lintgevent check` reports for the files below a directory, with the whole project
+    indexed and GEV001 (unused noqa, off by default) on."""
     directory = os.path.abspath(directory)
     root = find_project_root(directory)
-    result = analyse_project(root, load_config(root, overrides), use_cache=False)
-    prefix = directory + os.sep
-    return {(f.path, f.line, f.code) for f in result.findings if f.path.startswith(prefix)}
+    config = load_config(root, {"extend_select": ["GEV001"], **overrides})
+    result = analyse_project(root, config, use_cache=False)
+    files = [path for path in result.files if path.startswith(directory + os.sep)]
+    return {(f.path, f.line, f.code) for f in reported(result.findings, files, root, config)}
 
 
 def unmarked(text: str) -> str:

@@ -128,7 +128,9 @@ def test_errors_keep_json_output_valid(tmp_path, capsys, monkeypatch):
     code = cli.main(["check", "--no-cache", "--format", "json"])
     out, err = capsys.readouterr()
     assert code == 1
-    assert [(d["path"], d["line"], d["code"]) for d in json.loads(out)] == [("good.py", 9, "GEV101")]
+    report = json.loads(out)
+    assert [(d["path"], d["line"], d["code"]) for d in report["findings"]] == [("good.py", 9, "GEV101")]
+    assert [e["path"] for e in report["errors"]] == ["broken.py"]
     assert set(errors(err)) == {"broken.py"}
 
 

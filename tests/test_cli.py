@@ -195,8 +195,11 @@ def test_json_format(tmp_path, run):
     code, out, err = check(run, "--format", "json")
     assert code == 1
     assert err == ""
-    data = json.loads("\n".join(out))
-    assert isinstance(data, list) and len(data) == 3
+    report = json.loads("\n".join(out))
+    assert set(report) == {"findings", "errors", "notices"}
+    assert report["errors"] == [] and report["notices"] == []
+    data = report["findings"]
+    assert len(data) == 3
     for item in data:
         assert set(item) == {"path", "line", "col", "code", "message", "chain"}
         assert item["path"] == "app.py"
@@ -210,11 +213,11 @@ def test_json_format(tmp_path, run):
         (m["path"], int(m["line"]), int(m["col"]), f"{m['code']} {m['message']}") for m in map(LINE.match, text)]
 
 
-def test_json_format_of_a_clean_project_is_an_empty_list(tmp_path, run):
+def test_json_format_of_a_clean_project_has_empty_lists(tmp_path, run):
     write(tmp_path, {"app.py": CLEAN_APP})
     code, out, _ = check(run, "--format", "json")
     assert code == 0
-    assert json.loads("\n".join(out)) == []
+    assert json.loads("\n".join(out)) == {"findings": [], "errors": [], "notices": []}
 
 
 # -- selecting codes -------------------------------------------------------------------------
@@ -397,7 +400,8 @@ def test_deployment_option(tmp_path, run):
 def test_deployment_option_turns_on_a_project_without_gevent(tmp_path, run):
     plain = APP.replace("from gevent import monkey; monkey.patch_all()\n", "")
     write(tmp_path, {"app.py": plain})
-    assert check(run) == (0, [], "")  # no gevent anywhere: nothing to report
+    assert check(run) == (0, [], "lintgevent: no gevent detected in .: not checked (see --show-deployment, "
+                          "or set deployment)\n")  # nothing to report, and it says so
     code, out, _ = check(run, "--deployment", "gunicorn-gevent")
     assert code == 1
     assert out == [APP_FINDING.replace("app.py:9:", "app.py:8:")]
@@ -419,7 +423,7 @@ def test_seed_003_message(tmp_path, run):
 
 def test_seed_003_message_in_json(tmp_path, run):
     seed_project(tmp_path)
-    data = json.loads("\n".join(check(run, "--format", "json")[1]))
+    data = json.loads("\n".join(check(run, "--format", "json")[1]))["findings"]
     assert data[0] == {"path": os.path.join("app", "gen_op.py"), "line": 11, "col": 10, "code": "GEV101",
                        "message": SEED_MESSAGE, "chain": SEED_CHAIN}
 
@@ -497,7 +501,7 @@ def test_no_cache_creates_no_cache_directory(tmp_path, run):
 def test_rules_lists_every_code(run):
     code, out, _ = run("rules")
     assert code == 0
-    assert [line.split()[0] for line in out] == ["GEV101", "GEV102", "GEV103", "GEV104", "GEV105", "GEV201", "GEV202",
+    assert [line.split()[0] for line in out] == ["GEV001", "GEV101", "GEV102", "GEV103", "GEV104", "GEV105", "GEV201", "GEV202",
                                                  "GEV203", "GEV301", "GEV302", "GEV401"]
     assert all(len(line.split(None, 1)) == 2 for line in out)  # each with a title
 

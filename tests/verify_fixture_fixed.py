@@ -39,7 +39,7 @@ def generate(fixture: str) -> dict[str, str]:
                 with open(path, "w", encoding="utf-8") as handle:
                     handle.write(bad)
                 options = FixOptions(variant.strategy or WRITE_STRATEGIES[0])
-                result = fix_project(root, config, [path], [case.rule], [], options, use_cache=False)
+                result = fix_project(root, load_config(root, {"select": [case.rule]}), [path], options, use_cache=False)
                 if result.errors or path not in result.fixed:
                     why = result.errors or result.refused
                     raise AssertionError(f"lintgevent fix did not fix {variant.file}: {why}")

@@ -7,19 +7,21 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import PositionProvider
 
+from ..lines import character_column, split_lines
+
 
 class CharPositions:
-    """The engine reports (line, ast column), and ast's columns count UTF-8 bytes; libcst counts
-    characters.  Called with an engine position, gives the libcst one in this module."""
+    """Fix plans hold (line, ast column), and ast's columns count UTF-8 bytes; libcst counts
+    characters.  Called with a plan's position, gives the libcst one in this module."""
 
     def __init__(self, module: cst.Module):
-        self.lines = module.code.splitlines()
+        self.lines = split_lines(module.code)
 
     def __call__(self, position: Sequence[int]) -> tuple[int, int]:
         line, byte_col = position
         if not 0 < line <= len(self.lines):
             return line, byte_col
-        return line, len(self.lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+        return line, character_column(self.lines[line - 1], byte_col)
 
 
 class Located(cst.CSTTransformer):

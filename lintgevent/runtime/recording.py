@@ -9,7 +9,8 @@ import os
 import sys
 from collections import defaultdict
 
-from ..sources import find_project_root, python_files
+from ..config_files import find_project_root
+from ..sources import python_files
 from .blocking_events import read_events
 from .report import table
 from .static_join import StaticFindings

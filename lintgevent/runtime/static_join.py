@@ -8,7 +8,7 @@ from ..config import load_config
 from ..engine import analyse_project
 from ..findings import Finding
 from ..rules import RULES
-from ..sources import find_project_root
+from ..config_files import find_project_root
 
 
 class StaticFindings:

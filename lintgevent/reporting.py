@@ -1,0 +1,45 @@
+"""From the engine's findings to what a front end reports: the files asked for, less `exclude`,
+the selected codes (with per-file ignores), `# noqa`, and GEV001 for the comments that silence
+nothing.  `check`, `fix` and the flake8 plugin all filter through here."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .config import Config
+from .findings import Finding
+from .noqa import NoqaMap, noqa_map, unused_directives
+from .sources import excluded
+
+
+def asked_for(files: list[str], root: str, config: Config) -> list[str]:
+    """The files to report on: `exclude` and `index-exclude` apply to files named explicitly too,
+    as flake8's `exclude` does."""
+    return [path for path in files if not excluded(path, root, config.exclude)
+            and not excluded(path, root, config.index_exclude)]
+
+
+def reported(findings: list[Finding], files: list[str], root: str, config: Config,
+             noqa_maps: dict[str, NoqaMap] | None = None, flake8_decides: bool | None = None) -> list[Finding]:
+    """The findings in `files` a user sees.  Through flake8 (`flake8_decides`: whether its own
+    selection wants GEV001), flake8 applies `# noqa` and the codes that are off by default itself."""
+    selection = config.selection(root, default_ignored=()) if flake8_decides is not None else config.selection(root)
+    wanted = set(files)
+    by_path: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        if finding.path in wanted:
+            by_path[finding.path].append(finding)
+    maps = noqa_maps if noqa_maps is not None else {}
+    look_for_unused = selection.wants_anywhere("GEV001") if flake8_decides is None else flake8_decides
+    apply_noqa = flake8_decides is None
+    out = []
+    for path in (files if look_for_unused else by_path):
+        here = by_path.get(path, [])
+        if not here and not look_for_unused:
+            continue
+        if path not in maps:
+            maps[path] = noqa_map(path)
+        noqa = maps[path]
+        candidates = here + (unused_directives(path, noqa, here) if look_for_unused else [])
+        out.extend(f for f in candidates if selection.wants(f.code, path)
+                   and not (apply_noqa and noqa.suppresses(f.line, f.code)))
+    return sorted(out)
