@@ -21,7 +21,7 @@ from .deployment import DEPLOYMENTS
 from .engine import ProjectResult, analyse_project
 from .findings import Finding
 from .reporting import asked_for, reported
-from .rules import DEFAULT_IGNORED, RULES
+from .rules import DEFAULT_IGNORED, RULES, UNUSED_NOQA
 from .selection import opted_in
 
 OVERRIDES_SOURCE = "flake8 options"
@@ -67,7 +67,7 @@ class Plugin:
     overrides: dict = {}
     use_cache = True
     wanted = True  # is any GEV code selected in this flake8 run?
-    unused_noqa = False  # is GEV001?
+    unused_noqa = False  # is the unused-noqa report selected?
 
     def __init__(self, tree: Any, filename: str):
         self.filename = filename
@@ -97,8 +97,8 @@ class Plugin:
         cls.use_cache = not options.lintgevent_no_cache
         decisions = DecisionEngine(options)
         cls.wanted = any(decisions.decision_for(code) is Decision.Selected for code in RULES)
-        cls.unused_noqa = (decisions.decision_for("GEV001") is Decision.Selected
-                           and opted_in("GEV001", options.select, options.extend_select))
+        cls.unused_noqa = (decisions.decision_for(UNUSED_NOQA) is Decision.Selected
+                           and opted_in(UNUSED_NOQA, options.select, options.extend_select))
         if not cls.wanted:
             return
         try:

@@ -1,7 +1,7 @@
 """`# noqa` comments with flake8's own rules, so that `lintgevent check`, `lintgevent fix` and flake8
 agree on every line: flake8's pattern (case-insensitive `# noqa`, case-sensitive codes), looked for
 in the whole logical line a finding is on, and `# flake8: noqa` for a whole file.  Also the
-comments that silence no finding (GEV001)."""
+comments that silence no finding (GEV002)."""
 from __future__ import annotations
 
 import tokenize
@@ -12,6 +12,7 @@ from flake8.utils import parse_comma_separated_list
 
 from .findings import Finding
 from .lines import decode_source, split_lines
+from .rules import UNUSED_NOQA
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def noqa_map(path: str, data: bytes | None = None) -> NoqaMap:
 
 
 def unused_directives(path: str, noqa: NoqaMap, findings: list[Finding]) -> list[Finding]:
-    """GEV001 for each GEV code of a `# noqa: ...` that silences none of these findings (bare
+    """GEV002 for each GEV code of a `# noqa: ...` that silences none of these findings (bare
     `# noqa` comments may be there for other tools, and are left alone)."""
     out = []
     for directive in noqa.directives:
@@ -92,6 +93,6 @@ def unused_directives(path: str, noqa: NoqaMap, findings: list[Finding]) -> list
                 continue
             why = ("codes are case-sensitive" if any(code.startswith(listed.upper()) for code in here)
                    else "no such finding here")
-            message = f"GEV001 unused noqa: `{listed}` silences no finding ({why}); remove it"
-            out.append(Finding(path, directive.line, directive.col, "GEV001", message))
+            message = f"{UNUSED_NOQA} unused noqa: `{listed}` silences no finding ({why}); remove it"
+            out.append(Finding(path, directive.line, directive.col, UNUSED_NOQA, message))
     return out

@@ -1,5 +1,5 @@
 """From the engine's findings to what a front end reports: the files asked for, less `exclude`,
-the selected codes (with per-file ignores), `# noqa`, and GEV001 for the comments that silence
+the selected codes (with per-file ignores), `# noqa`, and GEV002 for the comments that silence
 nothing.  `check`, `fix` and the flake8 plugin all filter through here."""
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections import defaultdict
 from .config import Config
 from .findings import Finding
 from .noqa import NoqaMap, noqa_map, unused_directives
+from .rules import UNUSED_NOQA
 from .sources import excluded
 
 
@@ -21,7 +22,7 @@ def asked_for(files: list[str], root: str, config: Config) -> list[str]:
 def reported(findings: list[Finding], files: list[str], root: str, config: Config,
              noqa_maps: dict[str, NoqaMap] | None = None, flake8_decides: bool | None = None) -> list[Finding]:
     """The findings in `files` a user sees.  Through flake8 (`flake8_decides`: whether its own
-    selection wants GEV001), flake8 applies `# noqa` and the codes that are off by default itself."""
+    selection wants GEV002), flake8 applies `# noqa` and the codes that are off by default itself."""
     selection = config.selection(root, default_ignored=()) if flake8_decides is not None else config.selection(root)
     wanted = set(files)
     by_path: dict[str, list[Finding]] = defaultdict(list)
@@ -29,7 +30,7 @@ def reported(findings: list[Finding], files: list[str], root: str, config: Confi
         if finding.path in wanted:
             by_path[finding.path].append(finding)
     maps = noqa_maps if noqa_maps is not None else {}
-    look_for_unused = selection.wants_anywhere("GEV001") if flake8_decides is None else flake8_decides
+    look_for_unused = selection.wants_anywhere(UNUSED_NOQA) if flake8_decides is None else flake8_decides
     apply_noqa = flake8_decides is None
     out = []
     for path in (files if look_for_unused else by_path):

@@ -61,7 +61,7 @@ class Selection:
 
 def opted_in(code: str, select: list[str] | None, extend_select: list[str] | None) -> bool:
     """A code that is off by default is on only when a selection names its own group (`GEV0`,
-    `GEV001`): `--select GEV` means the rules, not the report on suppressions."""
+    `GEV002`): `--select GEV` means the rules, not the report on suppressions."""
     return any(code.startswith(entry) and len(entry) > len("GEV") for entry in (*(select or ()), *(extend_select or ())))
 
 

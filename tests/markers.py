@@ -38,10 +38,10 @@ def expected_in(directory: str) -> set[tuple[str, int, str]]:
 
 def actual_in(directory: str, **overrides) -> set[tuple[str, int, str]]:
     """What `lintgevent check` reports for the files below a directory, with the whole project
-    indexed and GEV001 (unused noqa, off by default) on."""
+    indexed and GEV002 (unused noqa, off by default) on."""
     directory = os.path.abspath(directory)
     root = find_project_root(directory)
-    config = load_config(root, {"extend_select": ["GEV001"], **overrides})
+    config = load_config(root, {"extend_select": ["GEV002"], **overrides})
     result = analyse_project(root, config, use_cache=False)
     files = [path for path in result.files if path.startswith(directory + os.sep)]
     return {(f.path, f.line, f.code) for f in reported(result.findings, files, root, config)}

@@ -501,7 +501,7 @@ def test_no_cache_creates_no_cache_directory(tmp_path, run):
 def test_rules_lists_every_code(run):
     code, out, _ = run("rules")
     assert code == 0
-    assert [line.split()[0] for line in out] == ["GEV001", "GEV101", "GEV102", "GEV103", "GEV104", "GEV105", "GEV201", "GEV202",
+    assert [line.split()[0] for line in out] == ["GEV002", "GEV101", "GEV102", "GEV103", "GEV104", "GEV105", "GEV201", "GEV202",
                                                  "GEV203", "GEV301", "GEV302", "GEV401"]
     assert all(len(line.split(None, 1)) == 2 for line in out)  # each with a title
 

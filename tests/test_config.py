@@ -338,13 +338,13 @@ def test_unused_noqa_is_reported_when_selected_in_both_front_ends(tmp_path, caps
     project(tmp_path, {"web.py": web, "reports.py": REPORTS.replace("def build():", "def build():  # noqa: GEV1")})
     monkeypatch.chdir(tmp_path)
     assert check(capsys)[1] == {"reports.py:2:10: GEV101", "reports.py:3:16: GEV101"}, "off by default"
-    expected = {"web.py:11:24: GEV001", "reports.py:1:15: GEV001", "reports.py:2:10: GEV101",
+    expected = {"web.py:11:24: GEV002", "reports.py:1:15: GEV002", "reports.py:2:10: GEV101",
                 "reports.py:3:16: GEV101"}
-    assert check(capsys, "--extend-select", "GEV001")[1] == expected
-    assert flake8_found(tmp_path, "--extend-select", "GEV001", ".") == expected
+    assert check(capsys, "--extend-select", "GEV002")[1] == expected
+    assert flake8_found(tmp_path, "--extend-select", "GEV002", ".") == expected
     # A broad prefix means the rules, not the report on suppressions.
     assert check(capsys, "--select", "GEV")[1] == flake8_found(tmp_path, ".") == expected - {
-        "web.py:11:24: GEV001", "reports.py:1:15: GEV001"}
+        "web.py:11:24: GEV002", "reports.py:1:15: GEV002"}
 
 
 # -- what was not checked is said ---------------------------------------------------------------------

@@ -16,16 +16,16 @@ def load_rows():
 
 @app.route("/report")
 def report():
-    rows = load_rows()  # noqa: GEV101  # error: GEV001
+    rows = load_rows()  # noqa: GEV101  # error: GEV002
     return str(rows)
 
 
 @app.route("/archive", methods=["POST"])
 def archive():
-    os.system("tar czf /tmp/a.tgz /srv/reports")  # noqa: GEV101  # error: GEV001, GEV102
+    os.system("tar czf /tmp/a.tgz /srv/reports")  # noqa: GEV101  # error: GEV002, GEV102
     return "queued"
 
 
 @app.route("/export")
 def export():
-    return open("/srv/export.csv").read()  # noqa: gev101  # error: GEV001, GEV101
+    return open("/srv/export.csv").read()  # noqa: gev101  # error: GEV002, GEV101
