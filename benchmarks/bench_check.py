@@ -7,7 +7,7 @@ directory, then prints, each as the best of N runs:
   (a) reading and parsing every .py file once with ast.parse, in-process;
   (b) a cold `lintgevent check --no-cache --deployment gunicorn-gevent` run;
   (c) a warm `lintgevent check --deployment gunicorn-gevent` run (after one
-      run that fills the cache);
+      run that fills the cache, in a temporary directory removed at the end);
   (d) flake8-async's standalone command on the same files;
 
 followed by the ratios cold/parse, warm/parse and cold/flake8-async, and the
@@ -101,7 +101,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=int,
         metavar="N",
         help="runs of flake8-async, which takes minutes per run on a large "
-        "code base (default: --repeat)",
+        "code base; 0 skips it (default: --repeat)",
     )
     parser.add_argument(
         "--python",
@@ -113,8 +113,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.flake8_async_repeat is None:
         args.flake8_async_repeat = args.repeat
-    if min(args.repeat, args.flake8_async_repeat) < 1:
-        parser.error("--repeat and --flake8-async-repeat must be at least 1")
+    if args.repeat < 1 or args.flake8_async_repeat < 0:
+        parser.error("--repeat must be at least 1 and --flake8-async-repeat at least 0")
     return args
 
 
@@ -246,10 +246,11 @@ def batches(paths: Sequence[Path]) -> Iterator[list[str]]:
         yield batch
 
 
-def lintgevent_env() -> dict[str, str]:
-    """Environment that imports lintgevent from this checkout."""
+def lintgevent_env(cache_dir: Path) -> dict[str, str]:
+    """Environment that imports lintgevent from this checkout and keeps its cache in `cache_dir`."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env["LINTGEVENT_CACHE_DIR"] = str(cache_dir)
     return env
 
 
@@ -258,8 +259,8 @@ def lintgevent_command(python: str, no_cache: bool) -> list[str]:
     return command + ["--no-cache"] if no_cache else command
 
 
-def time_lintgevent(python: str, corpus: Corpus, no_cache: bool) -> Timing:
-    return run_timed(lintgevent_command(python, no_cache), corpus.root, lintgevent_env())
+def time_lintgevent(python: str, corpus: Corpus, no_cache: bool, cache_dir: Path) -> Timing:
+    return run_timed(lintgevent_command(python, no_cache), corpus.root, lintgevent_env(cache_dir))
 
 
 def time_flake8_async(python: str, corpus: Corpus) -> Timing:
@@ -302,7 +303,7 @@ def report_timing(label: str, timing: Timing, tool: bool = True) -> None:
     print(line, flush=True)
 
 
-def report_targets(parse: Timing, cold: Timing, warm: Timing, flake8: Timing) -> None:
+def report_targets(parse: Timing, cold: Timing, warm: Timing, flake8: Timing | None) -> None:
     cold_ratio = cold.seconds / parse.seconds
     warm_ratio = warm.seconds / parse.seconds
     print("\nratios and targets")
@@ -310,7 +311,8 @@ def report_targets(parse: Timing, cold: Timing, warm: Timing, flake8: Timing) ->
           f"      {verdict(cold_ratio <= COLD_TARGET)}")
     print(f"  warm / parse          {warm_ratio:8.3f}x   target <= {WARM_TARGET}x"
           f"      {verdict(warm_ratio <= WARM_TARGET)}")
-    print(f"  cold / flake8-async   {cold.seconds / flake8.seconds:8.3f}x   (no target)")
+    if flake8 is not None:
+        print(f"  cold / flake8-async   {cold.seconds / flake8.seconds:8.3f}x   (no target)")
     print(f"  cold peak RSS     {megabytes(cold.max_rss):>12}   target < "
           f"{megabytes(MEMORY_TARGET)}   {verdict(cold.max_rss < MEMORY_TARGET)}")
 
@@ -326,17 +328,22 @@ def benchmark(label: str, root: Path, args: argparse.Namespace) -> None:
     python, repeat = args.python, args.repeat
     parse = best_of(repeat, "(a) ast.parse", lambda: time_parse(corpus))
     report_timing("(a) ast.parse, in-process (read + parse)", parse, tool=False)
-    cold = best_of(repeat, "(b) lintgevent cold",
-                   lambda: time_lintgevent(python, corpus, no_cache=True))
-    report_timing("(b) lintgevent check --no-cache (cold)", cold)
-    progress("(c) lintgevent warm: filling the cache")
-    time_lintgevent(python, corpus, no_cache=False)
-    warm = best_of(repeat, "(c) lintgevent warm",
-                   lambda: time_lintgevent(python, corpus, no_cache=False))
-    report_timing("(c) lintgevent check (warm cache)", warm)
-    flake8 = best_of(args.flake8_async_repeat, "(d) flake8-async",
-                     lambda: time_flake8_async(python, corpus))
-    report_timing("(d) flake8-async (standalone)", flake8)
+    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="store-", dir=CACHE_ROOT) as store:
+        cache_dir = Path(store)
+        cold = best_of(repeat, "(b) lintgevent cold",
+                       lambda: time_lintgevent(python, corpus, no_cache=True, cache_dir=cache_dir))
+        report_timing("(b) lintgevent check --no-cache (cold)", cold)
+        progress("(c) lintgevent warm: filling the cache")
+        time_lintgevent(python, corpus, no_cache=False, cache_dir=cache_dir)
+        warm = best_of(repeat, "(c) lintgevent warm",
+                       lambda: time_lintgevent(python, corpus, no_cache=False, cache_dir=cache_dir))
+        report_timing("(c) lintgevent check (warm cache)", warm)
+    flake8 = None
+    if args.flake8_async_repeat:
+        flake8 = best_of(args.flake8_async_repeat, "(d) flake8-async",
+                         lambda: time_flake8_async(python, corpus))
+        report_timing("(d) flake8-async (standalone)", flake8)
     report_targets(parse, cold, warm, flake8)
 
 

@@ -27,7 +27,7 @@ from .sources import SourceError, import_root, parse_source, python_files, read_
 from .summary import FileSummary, summarise
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 5
+CACHE_FORMAT = 7
 DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent",
                               *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
 
@@ -61,9 +61,9 @@ def _import_root(path: str) -> tuple[str, str, bool]:
 
 def _summary(path: str, data: bytes, cache: Cache) -> FileSummary:
     root, module, is_package = _import_root(path)
-    key = _digest(_salt(), module.encode(), bytes([is_package]), data)
+    key = _digest(_salt(), os.fsencode(module), bytes([is_package]), data)
     summary = cache.get("summary", key)
-    if not isinstance(summary, FileSummary):
+    if summary is None:
         tree = parse_source(data, path)
         try:
             summary = summarise(tree, path, module, is_package)
@@ -148,7 +148,7 @@ def analyse_project(project_root: str, config: Config, use_cache: bool = True,
 def _analyse_project(project_root: str, config: Config, use_cache: bool,
                      extra_files: tuple[str, ...], sources: dict[str, bytes]) -> ProjectResult:
     project_root = os.path.abspath(project_root)
-    cache = Cache(project_root, enabled=use_cache)
+    cache = Cache(enabled=use_cache)
     paths = python_files(project_root, project_root, config.index_exclude)
     paths += sorted(set(map(os.path.abspath, extra_files)) - set(paths))
     result = ProjectResult(project_root, files=paths)
@@ -158,16 +158,16 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
         try:
             contents[path] = sources[path] if path in sources else read_source(path, config.max_file_size)
         except SourceError as error:
-            result.errors.append(FileError(path, str(error)))
+            result.errors.append(FileError(path, str(error), error.line))
     roots = {_import_root(p)[0] for p in contents}
     deployment_texts = read_deployment_files(sorted({d for r in roots for d in _deployment_chain(r, project_root)}))
     every_input = dict(contents)
     for files in deployment_texts.values():
         every_input.update(files)
     results_key = _digest(_salt(), config.fingerprint().encode(),
-                          *(p.encode() + b"\0" + hashlib.blake2b(every_input[p]).digest() for p in sorted(every_input)))
-    cached = cache.get("results", results_key)
-    if isinstance(cached, tuple) and len(cached) == 3:
+                          *(os.fsencode(p) + b"\0" + hashlib.blake2b(every_input[p]).digest() for p in sorted(every_input)))
+    cached = cache.get("results", results_key)  # the codec gives back only what was put
+    if cached is not None:
         result.findings, errors, result.deployments = cached
         result.errors.extend(errors)
         return result
@@ -178,11 +178,12 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
         try:
             summaries.append(_summary(path, data, cache))
         except SourceError as error:
-            parse_errors.append(FileError(path, str(error)))
+            parse_errors.append(FileError(path, str(error), error.line))
     findings, result.deployments = _check(summaries, project_root, config, deployment_texts)
     result.findings = sorted(set(in_characters(findings, contents)))
     result.errors.extend(parse_errors)
     cache.put("results", results_key, (result.findings, parse_errors, result.deployments))
+    cache.prune()
     return result
 
 

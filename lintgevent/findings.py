@@ -33,3 +33,4 @@ class FileError:
 
     path: str
     reason: str
+    line: int = 1  # where a finding about it goes: the syntax error's line, else the first

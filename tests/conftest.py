@@ -29,6 +29,16 @@ def live(test):
     return pytest.mark.live(skip(test))
 
 
+@pytest.fixture(autouse=True)
+def cache_dir(monkeypatch, tmp_path_factory):
+    """Every test gets its own, empty cache store (subprocesses inherit it): nothing is read from or
+    written to the user's cache."""
+    directory = tmp_path_factory.mktemp("lintgevent-cache")
+    monkeypatch.setenv("LINTGEVENT_CACHE_DIR", str(directory))
+    monkeypatch.delenv("LINTGEVENT_CACHE_MAX_MB", raising=False)
+    return directory
+
+
 @pytest.fixture
 def run(capsys, monkeypatch, tmp_path):
     """Run `lintgevent ARGS...` in-process from tmp_path: (exit code, stdout lines, stderr)."""

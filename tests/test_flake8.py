@@ -77,13 +77,16 @@ def test_options_from_a_flake8_config_file_and_parallel_jobs(project):
     assert flake8(project, ".") == (0, [])
 
 
-def test_the_cache_is_shared_and_ignorable(project):
-    flake8(project, "--select", "GEV", "-j", "2", ".")
-    cache = project / ".lintgevent_cache"
-    assert (cache / ".gitignore").read_text().strip().endswith("*")
-    assert (cache / "CACHEDIR.TAG").exists()
-    assert not [name for _, _, files in os.walk(cache) for name in files if name.startswith(".tmp-")]
-    first = flake8(project, "--select", "GEV", ".")
+def test_the_cache_is_shared_and_ignorable(project, cache_dir):
+    assert os.environ["LINTGEVENT_CACHE_DIR"] == str(cache_dir)
+    first = flake8(project, "--select", "GEV", "-j", "2", ".")
+    assert first[0] == 1
+    assert (cache_dir / "CACHEDIR.TAG").exists()
+    assert len((cache_dir / "key").read_bytes()) == 32, "one key, whichever worker made it"
+    assert not [name for _, _, files in os.walk(cache_dir) for name in files if name.startswith(".tmp-")]
+    assert len(list(cache_dir.rglob("*.entry"))) == 3, "two summaries and one result, the same for both workers"
+    assert not (project / ".lintgevent_cache").exists()
+    assert flake8(project, "--select", "GEV", "-j", "2", ".") == first
     (project / "helpers.py").write_text(HELPERS.replace("/srv/out", "/srv/other"))
     assert flake8(project, "--select", "GEV", ".") == first, "same findings after an edit that changes no line"
     (project / "helpers.py").write_text("def save(data):\n    return data\n")

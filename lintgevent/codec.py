@@ -1,0 +1,234 @@
+"""The cache's entries as JSON, data only: decoding builds no type but the ones listed here.
+
+An entry is `[trees, body]`.  `trees` lists, once each, the tuples of scalars and tuples (descriptors,
+argument lists, fix plans...) that the body refers to by their index: a file repeats the same ones
+many times, and building each of them once makes decoding a third faster.  The body holds a record
+(a dataclass, or the tuple of a run's results) as a JSON array of its fields in order, each field as
+its kind says:
+
+    int, str, bool             itself
+    TREE / DESC                an index into `trees` / the same, or null
+    list_of(k), tuple_of(k)    an array of k
+    set_of_str                 an array of str
+    dict_of(k)                 an object of k (the keys are str)
+
+Encoding checks every value against its kind (TypeError otherwise: JSON would turn a tuple into a
+list, or an int key into a str, without a word).  Decoding checks the JSON type of every field
+before it builds anything: any other shape is a ValueError, which the cache takes as a miss.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+from collections.abc import Callable
+from operator import attrgetter
+
+from .deployment import Deployment
+from .findings import FileError, Finding
+from .handles import Escapes, Flow, Injection, WithBlock
+from .summary import Call, ClassInfo, FileSummary, Function
+from .writes import Loop, Write
+
+_NONE = type(None)
+_SCALARS = frozenset({str, int, float, bool, _NONE})
+_TREE_JSON = _SCALARS | {list}
+_STR = frozenset({str})
+_INT = frozenset({int})
+_INT_OR_NONE = frozenset({int, _NONE})
+
+
+class _Kind:
+    """How values of one kind are written: the JSON types they become, and both directions."""
+
+    __slots__ = ("json", "encode", "decode")
+
+    def __init__(self, json_types: tuple, encode: Callable, decode: Callable | None):
+        self.json = json_types
+        self.encode = encode  # (value, _Trees) -> JSON value
+        self.decode = decode  # (JSON value of one of self.json, decoded trees) -> value; None: a tree
+
+
+class _Trees:
+    """The trees of an entry being encoded, each once."""
+
+    def __init__(self):
+        self.index: dict[tuple | str, int] = {}
+        self.trees: list[tuple] = []
+
+    def add(self, tree) -> int:
+        if type(tree) is not tuple:
+            raise TypeError(f"not a tuple: {type(tree).__name__}")
+        # (1,), (True,) and (1.0,) are equal tuples: only tuples of str are their own key.
+        key = tree if _STR.issuperset(map(type, tree)) else repr(tree)
+        index = self.index.get(key)
+        if index is None:
+            _check_tree(tree)
+            index = self.index[key] = len(self.trees)
+            self.trees.append(tree)
+        return index
+
+
+def _check_tree(tree: tuple) -> None:
+    if not _SCALARS.issuperset(map(type, tree)):
+        for value in tree:
+            if type(value) is tuple:
+                _check_tree(value)
+            elif type(value) not in _SCALARS:
+                raise TypeError(f"a {type(value).__name__} in a tuple")
+
+
+def _tree(x) -> tuple:
+    if type(x) is not list:
+        raise ValueError("a tree is not an array")
+    if _SCALARS.issuperset(map(type, x)):
+        return tuple(x)
+    if not _TREE_JSON.issuperset(map(type, x)):
+        raise ValueError("an object in a tree")
+    return tuple([v if type(v) is not list else tuple(v) if _SCALARS.issuperset(map(type, v)) else _tree(v)
+                  for v in x])
+
+
+TREE = _Kind((int,), lambda value, trees: trees.add(value), None)
+DESC = _Kind((int, _NONE), lambda value, trees: None if value is None else trees.add(value), None)
+
+
+def _sequence(kind) -> tuple[Callable, Callable]:
+    """(encode, decode) of a sequence of values of one kind, as lists."""
+    if kind is str:
+        def encode(values, trees):
+            if not _STR.issuperset(map(type, values)):
+                raise TypeError("not all str")
+            return list(values)
+
+        def decode(items, trees):
+            if not _STR.issuperset(map(type, items)):
+                raise ValueError("not all str")
+            return items
+    elif kind is TREE or kind is DESC:
+        allowed = _INT if kind is TREE else _INT_OR_NONE
+
+        def encode(values, trees):
+            return [kind.encode(v, trees) for v in values]
+
+        def decode(items, trees):
+            if not allowed.issuperset(map(type, items)):
+                raise ValueError("not all tree indices")
+            return [trees[i] if i is not None else None for i in items]
+    else:
+        record_encode, record_decode = kind.encode, kind.decode
+
+        def encode(values, trees):
+            return [record_encode(v, trees) for v in values]
+
+        def decode(items, trees):
+            return [record_decode(i, trees) for i in items]
+    return encode, decode
+
+
+def _checked(value, kind: type):
+    if type(value) is not kind:
+        raise TypeError(f"not a {kind.__name__}: {type(value).__name__}")
+    return value
+
+
+def list_of(kind) -> _Kind:
+    encode, decode = _sequence(kind)
+    return _Kind((list,), lambda value, trees: encode(_checked(value, list), trees), decode)
+
+
+def tuple_of(kind) -> _Kind:
+    encode, decode = _sequence(kind)
+    return _Kind((list,), lambda value, trees: encode(_checked(value, tuple), trees),
+                 lambda x, trees: tuple(decode(x, trees)))
+
+
+def dict_of(kind) -> _Kind:
+    encode, decode = _sequence(kind)
+
+    def encode_dict(value, trees):
+        if not _STR.issuperset(map(type, _checked(value, dict))):
+            raise TypeError("a key that is not a str")
+        return dict(zip(value, encode(value.values(), trees)))
+
+    return _Kind((dict,), encode_dict, lambda x, trees: dict(zip(x, decode(list(x.values()), trees))))
+
+
+_encode_strs, _decode_strs = _sequence(str)
+set_of_str = _Kind((list,), lambda value, trees: sorted(_encode_strs(_checked(value, set), trees)),
+                   lambda x, trees: set(_decode_strs(x, trees)))
+
+
+class _Record(_Kind):
+    """A dataclass (or a tuple of fixed shape) as the array of its fields.  Every combination of
+    the fields' JSON types is a signature: one set lookup checks a whole record."""
+
+    def __init__(self, cls: type, *kinds, build: Callable | None = None):
+        if cls is not tuple and len(kinds) != len(dataclasses.fields(cls)):
+            raise AssertionError(f"the kinds of {cls.__name__} do not match its fields")
+        self.cls = cls
+        self.build = build or cls
+        self.fields = tuple if cls is tuple else attrgetter(*(f.name for f in dataclasses.fields(cls)))
+        self.nested = tuple((i, k.encode, k.decode) for i, k in enumerate(kinds)
+                            if isinstance(k, _Kind) and k.decode is not None)
+        self.tree_fields = tuple(i for i, k in enumerate(kinds) if k is TREE or k is DESC)
+        self.encoded = tuple((i, k.encode) for i, k in enumerate(kinds) if isinstance(k, _Kind))
+        json_types = [k.json if isinstance(k, _Kind) else k if type(k) is tuple else (k,) for k in kinds]
+        self.signatures = frozenset(itertools.product(*json_types))
+        super().__init__((list,), self._encode, self._decode)
+
+    def _encode(self, value, trees: _Trees) -> list:
+        values = list(self.fields(_checked(value, self.cls)))
+        for i, encode in self.encoded:
+            values[i] = encode(values[i], trees)
+        if tuple(map(type, values)) not in self.signatures:
+            raise TypeError(f"a field of {self.cls.__name__} of another type")
+        return values
+
+    def _decode(self, x, trees: list):
+        if type(x) is not list or tuple(map(type, x)) not in self.signatures:
+            raise ValueError(f"not a {self.cls.__name__}")
+        for i in self.tree_fields:
+            if x[i] is not None:
+                x[i] = trees[x[i]]
+        for i, _, decode in self.nested:
+            x[i] = decode(x[i], trees)
+        return self.build(*x)
+
+
+_OPTIONAL_INT = (int, _NONE)
+_WRITE = _Record(Write, int, TREE, bool)
+_LOOP = _Record(Loop, int, int, str, str, str, TREE)
+_INJECTION = _Record(Injection, int, _OPTIONAL_INT, str, str, str)
+_FLOW = _Record(Flow, int, int, TREE, TREE, TREE)
+_WITH = _Record(WithBlock, int, int, str, int, int, str)
+_ESCAPES = _Record(Escapes, tuple_of(_FLOW), tuple_of(_WITH), TREE)
+_CALL = _Record(Call, int, int, DESC, TREE, TREE, str, str, int, bool)
+_FUNCTION = _Record(Function, str, int, int, TREE, str, list_of(_CALL), list_of(_CALL), list_of(str),
+                    list_of(TREE), tuple_of(_WRITE), tuple_of(_LOOP))
+_CLASS = _Record(ClassInfo, str, int, TREE, set_of_str, dict_of(DESC))
+_SUMMARY = _Record(FileSummary, str, str, bool, dict_of(_FUNCTION), dict_of(_CLASS), dict_of(str), dict_of(DESC),
+                   list_of(_CALL), list_of(TREE), bool, dict_of(_INJECTION), dict_of(_ESCAPES))
+_FINDING = _Record(Finding, str, int, int, str, str, str, TREE)
+_FILE_ERROR = _Record(FileError, str, str, int)
+_DEPLOYMENT = _Record(Deployment, bool, set_of_str, bool, bool, list_of(str))
+# A run's (findings, errors of files that did not parse, import root -> deployment).
+_RESULTS = _Record(tuple, list_of(_FINDING), list_of(_FILE_ERROR), dict_of(_DEPLOYMENT), build=lambda *v: v)
+
+ENTRIES = {"summary": _SUMMARY, "results": _RESULTS}
+
+
+def dumps(kind: str, value) -> bytes:
+    """An entry of that kind ("summary": a FileSummary, "results"); TypeError for anything else."""
+    trees = _Trees()
+    body = ENTRIES[kind].encode(value, trees)
+    return json.dumps([trees.trees, body], separators=(",", ":"), check_circular=False).encode()
+
+
+def loads(kind: str, data: bytes):
+    """The value `dumps` encoded; ValueError for anything else."""
+    try:
+        table, body = json.loads(data)
+        return ENTRIES[kind].decode(body, [_tree(t) for t in _checked(table, list)])
+    except (TypeError, IndexError, RecursionError) as error:  # not a pair, a bad index, nested too deep
+        raise ValueError(f"not a {kind} entry: {error}") from None
