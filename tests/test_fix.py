@@ -221,6 +221,10 @@ def view():
     ("from flask import Flask, request\nfrom flask import copy_current_request_context as copy_ctx",
      "copy_ctx(send)", None),
     ("import flask\nfrom flask import Flask, request", "flask.copy_current_request_context(send)", None),
+    ("from flask import (\n    Flask,\n    request,\n)", "copy_current_request_context(send)",
+     "from flask import (\n    Flask,\n    request,\n    copy_current_request_context,\n)\n"),
+    ("from flask import (\n    Flask,  # the app\n    request  # the request\n)", "copy_current_request_context(send)",
+     "from flask import (\n    Flask,  # the app\n    request,  # the request\n    copy_current_request_context\n)\n"),
 ])
 def test_the_request_context_fix_uses_the_modules_own_imports(tmp_path, run, imports, wrapped, added):
     source = FLASK.format(imports=imports)

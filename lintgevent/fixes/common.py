@@ -124,21 +124,54 @@ def _after_imports(module: cst.Module, statement: cst.SimpleStatementLine) -> cs
     return module.with_changes(body=body)
 
 
+def _bare(whitespace: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
+    """The whitespace without its comment or blank lines: a line break copied to a new item."""
+    if isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return whitespace.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    return whitespace
+
+
+def _between_names(small: cst.ImportFrom) -> cst.BaseParenthesizableWhitespace:
+    """What separates two imported names: the previous pair's, or the line break after `(` when the
+    import has one name per line."""
+    names = small.names
+    if len(names) > 1 and isinstance(names[-2].comma, cst.Comma):
+        return _bare(names[-2].comma.whitespace_after)
+    if small.lpar is not None and isinstance(small.lpar.whitespace_after, cst.ParenthesizedWhitespace):
+        return _bare(small.lpar.whitespace_after)
+    return cst.SimpleWhitespace(" ")
+
+
+def _with_name(small: cst.ImportFrom, name: str) -> cst.ImportFrom:
+    """The import with `name` after its last name, in its layout (one name per line, indentation,
+    trailing comma); a comment on the last name's line stays there."""
+    names = list(small.names)
+    last = names[-1]
+    trailing = isinstance(last.comma, cst.Comma)
+    # What follows the last name up to `)`: after its comma when it has one.
+    tail = last.comma.whitespace_after if trailing else small.rpar.whitespace_before if small.rpar else None
+    between = _between_names(small)
+    if isinstance(tail, cst.ParenthesizedWhitespace) and isinstance(between, cst.ParenthesizedWhitespace):
+        between, tail = between.with_changes(first_line=tail.first_line), _bare(tail)
+    comma = last.comma if trailing else cst.Comma()
+    names[-1] = last.with_changes(comma=comma.with_changes(whitespace_after=between))
+    if trailing:
+        names.append(cst.ImportAlias(cst.Name(name), comma=last.comma.with_changes(whitespace_after=tail)))
+        return small.with_changes(names=names)
+    names.append(cst.ImportAlias(cst.Name(name)))
+    if small.rpar is None:
+        return small.with_changes(names=names)
+    return small.with_changes(names=names, rpar=small.rpar.with_changes(whitespace_before=tail))
+
+
 def with_from_import(module: cst.Module, package: str, name: str) -> cst.Module:
     """`name` added to the module's last `from package import ...`, or a new such import."""
     body = list(module.body)
     for i in reversed(_import_lines(module)):
         for j, small in enumerate(body[i].body):
             if _from_package(small, package):
-                names = list(small.names)
-                last = names[-1]
-                if isinstance(last.comma, cst.MaybeSentinel):
-                    names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                    names.append(cst.ImportAlias(cst.Name(name)))
-                else:  # a trailing comma: the new name follows the same layout
-                    names.append(cst.ImportAlias(cst.Name(name), comma=last.comma))
                 smalls = list(body[i].body)
-                smalls[j] = small.with_changes(names=names)
+                smalls[j] = _with_name(small, name)
                 body[i] = body[i].with_changes(body=smalls)
                 return module.with_changes(body=body)
     return _after_imports(module, cst.parse_statement(f"from {package} import {name}\n"))

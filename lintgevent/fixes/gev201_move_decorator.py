@@ -38,8 +38,16 @@ def _drop_param(params: cst.Parameters, name: str) -> cst.Parameters:
         items = getattr(params, field)
         for index, param in enumerate(items):
             if param.name.value == name:
-                return params.with_changes(**{field: without(items, index, _followed(params, field == "posonly_params"))})
+                kept = without(items, index, _followed(params, field == "posonly_params"))
+                if field == "posonly_params" and not kept:  # a `/` with nothing before it is a syntax error
+                    return params.with_changes(posonly_params=kept, posonly_ind=cst.MaybeSentinel.DEFAULT)
+                return params.with_changes(**{field: kept})
     raise KeyError(name)
+
+
+def _defaults_in_order(params: list[cst.Param]) -> bool:
+    """No parameter without a default follows one with a default."""
+    return not any(a.default is not None and b.default is None for a, b in zip(params, params[1:]))
 
 
 class _Survey(QualnameTracker):
@@ -80,6 +88,11 @@ class _Survey(QualnameTracker):
         if plan["arrives_at"] != plan["inject_at"]:
             if len(target.params.posonly_params) or plan["inject_at"] >= len(target_params):
                 return f"`{plan['target']}` would need its parameters reordered across `/`"
+            reordered = list(target.params.params)
+            reordered.insert(plan["inject_at"], reordered.pop(plan["arrives_at"]))
+            if not _defaults_in_order(reordered):
+                return (f"`{plan['target']}` would need `{plan['param']}` moved, which puts a parameter without "
+                        "a default after one with a default")
         return ""
 
 
