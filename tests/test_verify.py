@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
+import re
 import subprocess
 import sys
-import time
 
 import pytest
-from conftest import REPO, live, wait_for
+from conftest import REPO, live
 from markers import unmarked
 from verify_fixture_fixed import generate
 
@@ -31,6 +30,19 @@ DEADLINE = 240
 def _lintgevent(*args, cwd, env=None, timeout=DEADLINE):
     return subprocess.run([sys.executable, "-m", "lintgevent", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)
+
+
+def _lintgevent_within(seconds, *args, cwd, env):
+    """Run lintgevent, failing if it takes longer than `seconds`; stopped by SIGTERM then, so that it cleans up."""
+    process = subprocess.Popen([sys.executable, "-m", "lintgevent", *args], cwd=cwd, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        out, err = process.communicate(timeout=60)
+        raise AssertionError(f"still running after {seconds} s:\n{err}")
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
 def _processes_under(directory) -> list[str]:
@@ -90,25 +102,6 @@ def test_every_case_of_the_fixture_is_confirmed_live(tmp_path):
     assert "[1/14]" in done.stderr and "skipping 1 case(s) that need a server: --mysql-url" in done.stderr
     assert _processes_under(tmp_path) == []
     assert [p.name for p in tmp_path.iterdir()] == ["verify.json"], "the work directory was left behind"
-
-
-@live
-def test_ctrl_c_in_the_middle_stops_every_server_and_removes_the_work_directory(tmp_path):
-    verify = subprocess.Popen([sys.executable, "-m", "lintgevent", "verify"], cwd=tmp_path,
-                              env=dict(os.environ, TMPDIR=str(tmp_path)), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for(lambda: _processes_under(tmp_path) or verify.poll() is not None, "gunicorn starting", DEADLINE)
-        assert verify.poll() is None, "verify ended before gunicorn started"
-        time.sleep(2)  # in the middle of a case
-        verify.send_signal(signal.SIGINT)
-        verify.communicate(timeout=60)
-    finally:
-        if verify.poll() is None:
-            verify.kill()
-    assert verify.returncode != 0
-    assert _processes_under(tmp_path) == []
-    assert list(tmp_path.iterdir()) == []
 
 
 # ----------------------------------------------------------------------------------------------
@@ -178,6 +171,67 @@ def test_an_app_that_cannot_boot_is_a_clear_error_and_leaves_no_process(tmp_path
                        env=dict(os.environ, TMPDIR=str(tmp_path)))
     assert done.returncode == 2
     assert "no database configured" in done.stderr and "Traceback (most recent call last)" in done.stderr
+    assert _processes_under(tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.py"]
+
+
+UNANSWERED_APP = """\
+import os
+
+import gevent
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/hang")
+def hang():
+    gevent.sleep(3600)
+    return "never"
+
+
+@app.route("/exit")
+def exit_worker():
+    os._exit(1)
+
+
+@app.route("/fine")
+def fine():
+    return "fine"
+"""
+
+
+@live
+def test_a_request_that_does_not_complete_is_a_failure_with_its_own_verdict(tmp_path):
+    project = tmp_path / "site"
+    project.mkdir()
+    (project / "setup.cfg").write_text("")
+    (project / "wsgi.py").write_text(UNANSWERED_APP)
+    report = tmp_path / "answers.json"
+    done = _lintgevent("verify", "--app", "wsgi:app", "--url", "/hang", "--url", "/exit", "--url", "/fine",
+                       "--timeout", "1", "--json", str(report), cwd=project, env=dict(os.environ, TMPDIR=str(tmp_path)))
+    assert done.returncode == 1, done.stdout + done.stderr
+    urls = {u["url"]: u for u in json.loads(report.read_text())["urls"]}
+    assert (urls["/hang"]["status"], urls["/hang"]["verdict"]) == (0, "no response")
+    assert urls["/hang"]["error"] == "no answer within 11 s"
+    assert urls["/exit"]["verdict"] == "no response" and "exited with code 1" in urls["/exit"]["error"]
+    assert (urls["/fine"]["verdict"], urls["/fine"]["error"]) == ("ok", None)
+    assert any("/hang" in line and "no response: no answer within 11 s" in line for line in done.stdout.splitlines())
+    assert _processes_under(tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.json", "site"]
+
+
+@live
+@pytest.mark.parametrize("module, reason", [
+    ("import sys\n\nsys.exit(1)\n", r"the worker died \d+ times while booting \(Worker \(pid:\d+\) exited with code 1"),
+    ("import time\n\ntime.sleep(3600)\n", r"the app did not answer /__lintgevent_probe__ within 11 s: its import"),
+], ids=["exits", "hangs"])
+def test_an_app_that_exits_or_hangs_at_import_stops_the_run_at_once_with_the_reason(tmp_path, module, reason):
+    (tmp_path / "broken.py").write_text(module)
+    done = _lintgevent_within(60, "verify", "--app", "broken:app", "--url", "/", "--timeout", "1", cwd=tmp_path,
+                              env=dict(os.environ, TMPDIR=str(tmp_path)))
+    assert done.returncode == 2, done.stderr
+    assert re.search(reason, done.stderr), done.stderr
     assert _processes_under(tmp_path) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.py"]
 
@@ -313,6 +367,10 @@ def test_verdicts():
     assert _judged(flagged, _measured(1.0, blamed=at_flagged_line), fixed=[([], _measured(0.9))]) == FIX_INEFFECTIVE
     assert _judged(flagged, _measured(lost=True), fixed=[([], _measured(lost=True))]) == FIX_INEFFECTIVE
     assert _judged(flagged, _measured(lost=False)) == UNPROVEN
+    not_answering = Measurement("GET", "/f", 0, 0.01, error="no answer within 20 s")
+    assert _judged(flagged, _measured(1.0, blamed=at_flagged_line), fixed=[([], not_answering)]) == FIX_INEFFECTIVE
+    failing = Measurement("GET", "/f", 500, 0.01)
+    assert _judged(flagged, _measured(1.0, blamed=at_flagged_line), fixed=[([], failing)]) == FIX_INEFFECTIVE
 
 
 def test_a_stall_is_blamed_on_the_lines_the_monitor_saw_while_a_slow_probe_waited():

@@ -5,7 +5,8 @@ Verdicts, from the static findings and the measurements of a case:
                  version does not; or, for a pattern expected to be cooperative, neither.
   rule unproven  reported, but no stall was measured (or the work landed); or a blocking pattern
                  that neither stalls nor is reported.
-  fix ineffective  a fixed version still stalls (or still loses the work).
+  fix ineffective  a fixed version still stalls (or still loses the work), is still reported, or does not
+                 answer with a success.
   static miss    a stall the rule did not report, or blamed on a line that no finding explains.
 """
 from __future__ import annotations
@@ -47,6 +48,18 @@ def harmful(measured: Measurement, threshold: float) -> bool:
     return measured.stall >= threshold or bool(measured.lost)
 
 
+def still_failing(fixed: VariantResult, threshold: float) -> str:
+    """What is still wrong with a fixed version, or "": reported, harmful, or no longer answering."""
+    if fixed.static:
+        return "is still reported"
+    if harmful(fixed.measured, threshold):
+        return "still does harm"
+    status = fixed.measured.status
+    if not 200 <= status < 300:
+        return f"answered {status}" if status else f"did not answer ({fixed.measured.error})"
+    return ""
+
+
 def judge(result: CaseResult, statics: StaticFindings, threshold: float) -> None:
     bad = result.bad.measured
     flagged = bool(result.bad.static)
@@ -61,11 +74,9 @@ def judge(result: CaseResult, statics: StaticFindings, threshold: float) -> None
     elif bad.stall >= threshold and worst and not statics.explaining(*worst):
         result.verdict, result.reason = STATIC_MISS, f"the stall is at line {worst[1]}, which nothing reports"
     else:
-        still = [f for f in result.fixed if f.static or harmful(f.measured, threshold)]
+        still = [f"{f.variant.file} {why}" for f in result.fixed if (why := still_failing(f, threshold))]
         if still:
-            result.verdict = FIX_INEFFECTIVE
-            result.reason = ", ".join(f"{f.variant.file} still {'is reported' if f.static else 'does harm'}"
-                                      for f in still)
+            result.verdict, result.reason = FIX_INEFFECTIVE, ", ".join(still)
         else:
             result.verdict = CONFIRMED
             result.reason = "cooperative and not reported" if not stalled else ""
@@ -124,7 +135,8 @@ def _live(root: str, workdir: str, deployment: str, data_dir: str, threshold: fl
     env = dict(os.environ, LINTGEVENT_EVENTS=events, LINTGEVENT_MAX_BLOCKING_TIME=str(min(0.1, threshold / 2)),
                FIXTURE_DATA_DIR=data_dir, PYTHONDONTWRITEBYTECODE="1", **extra_env)
     command = gunicorn_command("app:app", "gunicorn.conf.py", WORKER_TIMEOUT, [])
-    server = Gunicorn(command, os.path.join(root, deployment), env, os.path.join(workdir, f"gunicorn-{deployment}.log"))
+    server = Gunicorn(command, os.path.join(root, deployment), env, os.path.join(workdir, f"gunicorn-{deployment}.log"),
+                      workdir)
     return LiveApp(server, events, PROBE_PATH, threshold)
 
 

@@ -14,10 +14,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .blocking_events import read_events
-from .probe import Prober, Probe, request
-from .server import BOOTED, Gunicorn, ServerError
+from .probe import PendingRequest, Prober, Probe, request
+from .server import BOOTED, GRACE, TIMED_OUT, WORKER_DIED, Gunicorn, ServerError
 
 READY_DEADLINE = 90.0  # a worker may build its data at import
+BOOT_POLL = 0.1  # how often the log is read for dead workers while the first probe waits
 DONE_WAIT = 2.0  # how long spawned work may take to land
 QUIET = 0.3  # between two triggers, so that one's events are not blamed on the next
 EVENT_SLACK = 0.25  # the monitor reports up to one interval after the hub stopped
@@ -56,33 +57,66 @@ def blame(probes: list[Probe], events: list[dict], threshold: float) -> dict:
     return dict(blamed)
 
 
+def worker_death(log: str) -> str:
+    """How a worker ended, from gunicorn's log: killed on its timeout, or the exit gunicorn saw."""
+    if TIMED_OUT.search(log):
+        return "gunicorn killed the worker on its timeout"
+    died = WORKER_DIED.findall(log)
+    return f"the worker died: {died[-1]}" if died else ""
+
+
 class LiveApp:
     """A started gunicorn, probed at `probe_path`, whose worker records events to `events_path`."""
 
-    def __init__(self, server: Gunicorn, events_path: str, probe_path: str, threshold: float):
+    def __init__(self, server: Gunicorn, events_path: str, probe_path: str, threshold: float,
+                 boot_timeout: float = READY_DEADLINE):
         self.server, self.events_path, self.probe_path, self.threshold = server, events_path, probe_path, threshold
+        self.boot_timeout = boot_timeout
         self.prober: Prober | None = None
 
     def start(self) -> None:
         self.server.start(READY_DEADLINE)
-        limit = time.monotonic() + READY_DEADLINE
-        while request(self.server.port, "GET", self.probe_path, timeout=READY_DEADLINE).status == 0:
-            if not self.server.running() or time.monotonic() > limit:
-                raise ServerError(f"the app never answered {self.probe_path}:\n{self.server.log_tail()}")
-            time.sleep(0.1)
+        self._wait_until_answering()
         self.prober = Prober(self.server.port, self.probe_path)
         self.prober.start()
 
-    def stop(self) -> None:
+    def _wait_until_answering(self) -> None:
+        """Until the app answers the probe.  gunicorn 27 never times out a worker that hangs before its
+        first heartbeat, and boots another at once when one dies: a boot that takes longer than `boot_timeout`,
+        a worker that dies at boot twice, or a master that exits ends the wait at once, with the reason."""
+        limit = time.monotonic() + self.boot_timeout
+        pending = PendingRequest(self.server.port, self.probe_path, self.boot_timeout)
+        try:
+            while True:
+                status = pending.status(BOOT_POLL)
+                if status:
+                    return
+                if status == 0:  # refused or reset: ask again
+                    pending.close()
+                    time.sleep(BOOT_POLL)
+                    pending = PendingRequest(self.server.port, self.probe_path, self.boot_timeout)
+                self._check_boot(limit)
+        finally:
+            pending.close()
+
+    def _check_boot(self, limit: float) -> None:
+        failure = self.server.boot_failure()
+        if not failure and time.monotonic() > limit:
+            failure = (f"the app did not answer {self.probe_path} within {self.boot_timeout:.0f} s: "
+                       "its import hangs, or takes longer than that")
+        if failure:
+            raise ServerError(f"{failure}:\n{self.server.log_tail()}")
+
+    def stop(self, grace: float = GRACE) -> None:
         if self.prober is not None:
             self.prober.stop()
-        self.server.stop()
+        self.server.stop(grace)
 
     def __enter__(self) -> LiveApp:
         try:
             self.start()
         except BaseException:
-            self.stop()
+            self.stop(grace=0)  # nothing to finish: a worker that hangs at boot ignores SIGTERM
             raise
         return self
 
@@ -103,9 +137,12 @@ class LiveApp:
         events = [e for e in self._events() if response.started <= e["time"] <= end]
         logged = self.server.log(since=log_start)
         exceptions = tuple(dict.fromkeys(f"{name}: {text}" for name, text in EXCEPTION_LINE.findall(logged)))
+        killed = BOOTED.search(logged) is not None
+        error = response.error
+        if error and killed:
+            error = worker_death(logged) or error
         return Measurement(method, url, response.status, max((p.latency for p in probes), default=0.0),
-                           blame(probes, events, self.threshold), lost, BOOTED.search(logged) is not None,
-                           response.error, exceptions)
+                           blame(probes, events, self.threshold), lost, killed, error, exceptions)
 
     def _landed(self, done: str) -> bool:
         limit = time.monotonic() + DONE_WAIT

@@ -7,6 +7,7 @@ when the hub runs again, so the slowest probe around a trigger is the longest st
 from __future__ import annotations
 
 import http.client
+import select
 import threading
 import time
 from dataclasses import dataclass
@@ -30,10 +31,39 @@ def request(port: int, method: str, path: str, body: bytes | None = None, timeou
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         return Response(response.status, response.read(), started)
+    except TimeoutError:
+        return Response(0, b"", started, f"no answer within {timeout:g} s")
     except (OSError, http.client.HTTPException) as error:
         return Response(0, b"", started, f"{type(error).__name__}: {error}")
     finally:
         connection.close()
+
+
+class PendingRequest:
+    """A GET sent once, whose answer is looked for a little at a time (while the app boots, say)."""
+
+    def __init__(self, port: int, path: str, timeout: float = 30.0):
+        self.connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+        try:
+            self.connection.request("GET", path)
+        except OSError:
+            self.connection.close()
+
+    def status(self, wait: float) -> int | None:
+        """The answer's status, 0 if the connection failed, None while no answer has started within `wait`."""
+        try:
+            if self.connection.sock is None:
+                return 0
+            if not select.select([self.connection.sock], [], [], wait)[0]:
+                return None
+            response = self.connection.getresponse()
+            response.read()
+            return response.status
+        except (OSError, http.client.HTTPException):
+            return 0
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 @dataclass(frozen=True)

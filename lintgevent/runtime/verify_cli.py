@@ -16,9 +16,12 @@ from .recording import join_recording
 from .report import fixture_json, fixture_table
 from .server import ServerError
 from .user_app import measure_app, parse_url_spec
+from .watchdog import remove_abandoned, workdir_prefix
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 DEFAULT_THRESHOLD = 0.3
+# Ctrl-C, kill, the terminal closed (or the ssh session dropped), Ctrl-backslash
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
 def add_arguments(verify: argparse.ArgumentParser) -> None:
@@ -42,17 +45,29 @@ def missing_runtime() -> list[str]:
     return [name for name in ("gevent", "gunicorn", "flask") if importlib.util.find_spec(name) is None]
 
 
-@contextlib.contextmanager
-def _stopped_by_sigterm() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C, so that every server we started is stopped on the way out."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
+class Stopped(KeyboardInterrupt):
+    """One of STOP_SIGNALS, raised in the main thread so that everything started is stopped on the way out."""
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Each of STOP_SIGNALS unwinds like Ctrl-C; the first one makes the others ignored, so that a second
+    Ctrl-C cannot cut short the stopping of the servers and the removal of the work directory."""
+    def stop(signum, frame):
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -70,15 +85,24 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"lintgevent verify: error: {'--url needs --app' if args.url else '--app needs at least one --url'}",
               file=sys.stderr)
         return EXIT_ERROR
-    with _stopped_by_sigterm(), tempfile.TemporaryDirectory(prefix="lintgevent-verify-") as workdir:
-        try:
-            if args.app:
-                return _finish(*measure_app(args.app, args.url, args.probe, workdir, args.threshold, args.timeout),
-                               args.json_path)
-            return _verify_fixture(args, workdir)
-        except ServerError as error:
-            print(f"lintgevent verify: error: {error}", file=sys.stderr)
-            return EXIT_ERROR
+    remove_abandoned(tempfile.gettempdir())
+    try:
+        with _stopped_by_signals(), tempfile.TemporaryDirectory(prefix=workdir_prefix(),
+                                                                ignore_cleanup_errors=True) as workdir:
+            return _run_live(args, workdir)
+    except Stopped as stopped:
+        return 128 + stopped.signum
+
+
+def _run_live(args: argparse.Namespace, workdir: str) -> int:
+    try:
+        if args.app:
+            return _finish(*measure_app(args.app, args.url, args.probe, workdir, args.threshold, args.timeout),
+                           args.json_path)
+        return _verify_fixture(args, workdir)
+    except ServerError as error:
+        print(f"lintgevent verify: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _verify_fixture(args: argparse.Namespace, workdir: str) -> int:
