@@ -22,7 +22,7 @@ from .lines import decode_source, split_lines
 from .output import FORMATS, display_path, render, statistics
 from .ruledocs import rule_doc
 from .reporting import asked_for, reported
-from .rules import RULES
+from .rules import NOT_ANALYSED, RULES
 from .runtime.verify_cli import add_arguments as add_verify_arguments
 from .runtime.verify_cli import run_verify
 from .sources import import_root, python_files
@@ -116,20 +116,25 @@ def _joined(values: list[list[str]] | None) -> list[str] | None:
     return None if values is None else [item for value in values for item in value]
 
 
-def _paths_by_project(paths: list[str]) -> dict[str, list[str]]:
+def _paths_by_project(paths: list[str], errors: list[FileError]) -> dict[str, list[str]]:
     """Project root -> the files and directories asked for in it."""
     by_root: dict[str, list[str]] = {}
     for path in paths:
-        if not os.path.exists(path) and not os.path.islink(path):
-            raise ConfigError(f"no such file or directory: {path}")
+        try:
+            os.lstat(path)
+        except FileNotFoundError:
+            raise ConfigError(f"no such file or directory: {path}") from None
+        except OSError as error:  # in a folder we may not read
+            errors.append(FileError(os.path.abspath(path), f"cannot read: {error.strerror}"))
+            continue
         by_root.setdefault(find_project_root(path), []).append(os.path.abspath(path))
     return by_root
 
 
-def _expand(paths: list[str], root: str, config: Config, notices: list[str]) -> list[str]:
+def _expand(paths: list[str], root: str, config: Config, notices: list[str], errors: list[FileError]) -> list[str]:
     files: list[str] = []
     for path in paths:
-        found = python_files(path, root, config.index_exclude) if os.path.isdir(path) else [path]
+        found = python_files(path, root, config.index_exclude, errors) if os.path.isdir(path) else [path]
         found = asked_for(found, root, config)
         if not found:
             notices.append(f"no Python files to check in {display_path(path)}")
@@ -151,14 +156,16 @@ def _overrides(args: argparse.Namespace) -> dict:
             "index_exclude": _joined(args.index_exclude)}
 
 
-def _projects(args: argparse.Namespace, notices: list[str]):
+def _projects(args: argparse.Namespace, notices: list[str], errors: list[FileError] | None = None):
     """(root, config, files asked for) for each project the paths belong to; every project's
-    configuration is read before any is analysed, so a mistake fails at once."""
+    configuration is read before any is analysed, so a mistake fails at once.  Paths and folders
+    that cannot be read are added to `errors`."""
+    errors = [] if errors is None else errors
     overrides = _overrides(args)
     projects = [(root, paths, load_config(root, overrides, args.config, args.isolated))
-                for root, paths in _paths_by_project(args.paths).items()]
+                for root, paths in _paths_by_project(args.paths, errors).items()]
     for root, paths, config in projects:
-        yield root, config, _expand(paths, root, config, notices)
+        yield root, config, _expand(paths, root, config, notices, errors)
 
 
 def _show_settings(args: argparse.Namespace) -> int:
@@ -196,11 +203,12 @@ def run_check(args: argparse.Namespace) -> int:
     findings: list[Finding] = []
     errors: list[FileError] = []
     notices: list[str] = []
-    for root, config, files in _projects(args, notices):
+    for root, config, files in _projects(args, notices, errors):
         wanted = set(files)
         result = analyse_project(root, config, use_cache=not args.no_cache, extra_files=tuple(files))
-        findings.extend(reported(result.findings, files, root, config))
-        errors.extend(e for e in result.errors if e.path in wanted)
+        broken = [e for e in result.errors if e.path in wanted]
+        findings.extend(reported(result.findings, files, root, config, broken))
+        errors.extend(broken)
         notices.extend(_not_checked(result, config, files))
         if args.show_deployment:
             roots = {import_root(f)[0] for f in wanted}
@@ -208,7 +216,8 @@ def run_check(args: argparse.Namespace) -> int:
                 if root_dir in roots:
                     print(f"{display_path(root_dir)}: {deployment.describe()}", file=sys.stderr)
     findings.sort()
-    _report_errors(errors)
+    shown = {f.path for f in findings if f.code == NOT_ANALYSED} if args.format == "text" and not args.quiet else set()
+    _report_errors([e for e in errors if e.path not in shown])  # the others are GEV001 lines already
     if not args.quiet:
         _report_notices(notices)
     if args.update_baseline:
@@ -228,6 +237,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_fix(args: argparse.Namespace) -> int:
     changed: list[str] = []
+    unwritten: list[str] = []
     errors: list[FileError] = []
     if args.show_settings:
         return _show_settings(args)
@@ -244,15 +254,21 @@ def run_fix(args: argparse.Namespace) -> int:
             elif args.check:
                 print(f"would fix {shown}", file=sys.stderr)
             else:
-                write_atomically(path, result.fixed[path])
-                print(f"fixed {shown}", file=sys.stderr)
+                refusal = write_atomically(path, result.fixed[path], result.originals[path])
+                if refusal:
+                    print(f"{shown}: not fixed: {refusal}", file=sys.stderr)
+                    unwritten.append(path)
+                    continue
+                through = f" (the file it links to, {display_path(os.path.realpath(path))})" \
+                    if os.path.islink(path) else ""
+                print(f"fixed {shown}{through}", file=sys.stderr)
             changed.append(path)
         for finding, reason in sorted(result.refused.values()):
             print(f"{display_path(finding.path)}:{finding.line}:{finding.col + 1}: {finding.code} not fixed: {reason}",
                   file=sys.stderr)
     _report_errors(errors)
     _report_notices(notices)
-    if errors:
+    if errors or unwritten:
         return EXIT_USAGE
     return EXIT_FINDINGS if changed else EXIT_CLEAN
 
@@ -278,6 +294,9 @@ def run_explain(code: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):  # paths are printed as the OS gives them, whatever their bytes
+            stream.reconfigure(errors="surrogateescape")
     args = build_parser().parse_args(argv)
     try:
         if args.command == "check":

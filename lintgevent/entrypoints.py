@@ -88,10 +88,7 @@ class EntryPoints:
     def from_class(self, cls_key: tuple) -> None:
         index = self.index
         info = index.class_info(cls_key)
-        for base in index.ancestors(cls_key):
-            if base[0] != "ext":
-                continue
-            name = base[1]
+        for name in index.external_ancestors(cls_key):
             if name.startswith(VIEW_BASES):
                 for method in VIEW_METHODS:
                     self.add(index.find_method(cls_key, method), VIEW, f"view {info.qualname}.{method}")

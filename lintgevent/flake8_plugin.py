@@ -126,5 +126,6 @@ class Plugin:
             return
         if not asked_for([path], root, config):
             return
-        for finding in reported(by_path.get(path, []), [path], root, config, flake8_decides=self.unused_noqa):
+        broken = [e for e in result.errors if e.path == path]
+        for finding in reported(by_path.get(path, []), [path], root, config, broken, flake8_decides=self.unused_noqa):
             yield finding.line, finding.col, finding.message, type(self)

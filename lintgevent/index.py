@@ -34,6 +34,7 @@ class ProjectIndex:
             self.by_name.setdefault(s.module, []).append(s)
         self._global_memo: dict = {}
         self._method_memo: dict = {}
+        self._ancestor_memo: dict = {}
         self._busy: set = set()
         self._depth = 0
 
@@ -172,19 +173,30 @@ class ProjectIndex:
         fs = self.files[cls_key[0]]
         return [v for v in (self.evaluate(b, fs) for b in info.bases) if v is not None]
 
-    def ancestors(self, cls_key: tuple) -> list:
-        """Every base, project classes and external names alike, nearest first."""
-        out, todo, seen = [], [cls_key], set()
-        while todo:
-            key = todo.pop(0)
-            if key in seen:
+    def external_ancestors(self, cls_key: tuple) -> tuple[str, ...]:
+        """The external names among a class's bases and theirs, its own first.  Memoised and
+        iterative: a generated chain of 20,000 classes costs each class its own bases only."""
+        memo = self._ancestor_memo
+        stack, open_keys = [cls_key], set()
+        while stack:
+            key = stack[-1]
+            if key in memo:
+                stack.pop()
                 continue
-            seen.add(key)
-            for base in self.bases(key):
-                out.append(base)
+            bases = self.bases(key)
+            pending = [b[1] for b in bases if b[0] == "class" and b[1] not in memo and b[1] not in open_keys]
+            if pending and key not in open_keys:
+                open_keys.add(key)
+                stack.extend(pending)
+                continue
+            names = [b[1] for b in bases if b[0] == "ext"]
+            for base in bases:
                 if base[0] == "class":
-                    todo.append(base[1])
-        return out
+                    names.extend(memo.get(base[1], ()))  # a cycle's open class adds nothing
+            memo[key] = tuple(dict.fromkeys(names))
+            open_keys.discard(key)
+            stack.pop()
+        return memo[cls_key]
 
     def evaluate(self, desc, fs: FileSummary):
         """Resolve a summary descriptor, in the context of the file it comes from."""

@@ -83,11 +83,14 @@ def noqa_map(path: str, data: bytes | None = None) -> NoqaMap:
 def unused_directives(path: str, noqa: NoqaMap, findings: list[Finding]) -> list[Finding]:
     """GEV002 for each GEV code of a `# noqa: ...` that silences none of these findings (bare
     `# noqa` comments may be there for other tools, and are left alone)."""
+    if noqa.whole_file:
+        return []
+    codes_at: dict[int, set[str]] = {}
+    for finding in findings:
+        codes_at.setdefault(finding.line, set()).add(finding.code)
     out = []
     for directive in noqa.directives:
-        if noqa.whole_file:
-            break
-        here = [f.code for f in findings if f.line in directive.lines]
+        here = {code for line in directive.lines for code in codes_at.get(line, ())}
         for listed in directive.codes:
             if not listed.upper().startswith("GEV") or any(code.startswith(listed) for code in here):
                 continue

@@ -4,21 +4,25 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from urllib.parse import quote
 from collections.abc import Sequence
 
 from . import __version__
 from .findings import FileError, Finding
 from .ruledocs import rule_doc, what_it_does
-from .rules import RULES
+from .rules import NOT_ANALYSED, RULES
 
 FORMATS = ("text", "json", "sarif", "github")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def display_path(path: str) -> str:
-    """Relative to the current directory when below it, else absolute."""
+    """Relative to the current directory when below it, else absolute; a folder keeps its
+    trailing separator."""
     relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
+    if relative.startswith(".."):
+        return path
+    return relative + os.sep if path.endswith(os.sep) and relative != "." else relative
 
 
 def text(findings: list[Finding]) -> str:
@@ -28,7 +32,7 @@ def text(findings: list[Finding]) -> str:
 def as_json(findings: list[Finding], errors: Sequence[FileError] = (), notices: Sequence[str] = ()) -> str:
     return json.dumps({
         "findings": [dict(f.as_dict(), path=display_path(f.path)) for f in findings],
-        "errors": [{"path": display_path(e.path), "reason": e.reason} for e in errors],
+        "errors": [{"path": display_path(e.path), "line": e.line, "reason": e.reason} for e in errors],
         "notices": list(notices),
     }, indent=2) + "\n"
 
@@ -43,12 +47,12 @@ def _escape_property(value: str) -> str:
 
 def github(findings: list[Finding], errors: Sequence[FileError] = (), notices: Sequence[str] = ()) -> str:
     """GitHub Actions workflow commands: each finding, and each file that could not be checked,
-    becomes an annotation on the pull request."""
+    becomes an annotation on the pull request (once: a GEV001 finding is that annotation)."""
+    annotated = {f.path for f in findings if f.code == NOT_ANALYSED}
     lines = [f"::error file={_escape_property(display_path(f.path))},line={f.line},col={f.col + 1},"
              f"title={f.code}::{_escape_data(f.message)}\n" for f in findings]
-    # A FileError has no position of its own: the annotation goes on the file's first line.
-    lines += [f"::error file={_escape_property(display_path(e.path))},line=1,title=lintgevent::"
-              f"{_escape_data('could not be checked: ' + e.reason)}\n" for e in errors]
+    lines += [f"::error file={_escape_property(display_path(e.path))},line={e.line},title=lintgevent::"
+              f"{_escape_data('could not be checked: ' + e.reason)}\n" for e in errors if e.path not in annotated]
     lines += [f"::notice::{_escape_data(notice)}\n" for notice in notices]
     return "".join(lines)
 
@@ -65,12 +69,17 @@ def repository_root() -> str:
         current = parent
 
 
+def _uri_path(path: str) -> str:
+    """A path as URI text: its bytes as the OS gives them, percent-encoded where a URI needs it."""
+    return quote(os.fsencode(path).replace(os.fsencode(os.sep), b"/"), safe="/")
+
+
 def _artifact_location(path: str, root: str) -> dict:
-    """Relative to the repository root, with forward slashes; a file URI for a file outside it."""
+    """Relative to the repository root; a file URI for a file outside it."""
     relative = os.path.relpath(os.path.abspath(path), root)
     if relative.startswith(".."):
-        return {"uri": "file://" + os.path.abspath(path).replace(os.sep, "/")}
-    return {"uri": relative.replace(os.sep, "/"), "uriBaseId": "SRCROOT"}
+        return {"uri": "file://" + _uri_path(os.path.abspath(path))}
+    return {"uri": _uri_path(relative), "uriBaseId": "SRCROOT"}
 
 
 def _sarif_rule(code: str) -> dict:
@@ -102,14 +111,15 @@ def sarif(findings: list[Finding], errors: Sequence[FileError] = (), notices: Se
     notifications = [{
         "level": "error",
         "message": {"text": f"could not be checked: {e.reason}"},
-        "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(e.path, root)}}],
+        "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(e.path, root),
+                                            "region": {"startLine": e.line}}}],
     } for e in errors]
     notifications += [{"level": "warning", "message": {"text": notice}} for notice in notices]
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
         "tool": {"driver": {"name": "lintgevent", "version": __version__, "semanticVersion": __version__,
                             "rules": [_sarif_rule(c) for c in codes]}},
         "invocations": [{"executionSuccessful": not errors, "toolExecutionNotifications": notifications}],
-        "originalUriBaseIds": {"SRCROOT": {"uri": "file://" + root.replace(os.sep, "/").rstrip("/") + "/"}},
+        "originalUriBaseIds": {"SRCROOT": {"uri": "file://" + _uri_path(root).rstrip("/") + "/"}},
         "columnKind": "unicodeCodePoints",
         "results": results,
     }]}

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .config import Config
-from .findings import Finding
+from .findings import FileError, Finding
 from .noqa import NoqaMap, noqa_map, unused_directives
-from .rules import UNUSED_NOQA
+from .rules import NOT_ANALYSED, UNUSED_NOQA
 from .sources import excluded
 
 
@@ -19,10 +19,19 @@ def asked_for(files: list[str], root: str, config: Config) -> list[str]:
             and not excluded(path, root, config.index_exclude)]
 
 
+def not_analysed(error: FileError) -> Finding:
+    """GEV001: a file that could not be analysed, so that every output format and gate sees it."""
+    return Finding(error.path, error.line, 0, NOT_ANALYSED,
+                   f"{NOT_ANALYSED} could not be analysed: {error.reason}; nothing in it was checked")
+
+
 def reported(findings: list[Finding], files: list[str], root: str, config: Config,
-             noqa_maps: dict[str, NoqaMap] | None = None, flake8_decides: bool | None = None) -> list[Finding]:
-    """The findings in `files` a user sees.  Through flake8 (`flake8_decides`: whether its own
-    selection wants GEV002), flake8 applies `# noqa` and the codes that are off by default itself."""
+             errors: list[FileError] = (), noqa_maps: dict[str, NoqaMap] | None = None,
+             flake8_decides: bool | None = None) -> list[Finding]:
+    """The findings in `files` a user sees, with GEV001 for the files of `errors`.  Through flake8
+    (`flake8_decides`: whether its own selection wants GEV002), flake8 applies `# noqa` and the
+    codes that are off by default itself."""
+    findings = [*findings, *(not_analysed(e) for e in errors)]
     selection = config.selection(root, default_ignored=()) if flake8_decides is not None else config.selection(root)
     wanted = set(files)
     by_path: dict[str, list[Finding]] = defaultdict(list)

@@ -17,6 +17,8 @@ class Rule:
 
 
 RULES = {rule.code: rule for rule in (
+    Rule("GEV001", "file that could not be analysed", "could not be analysed",
+         "nothing in it was checked"),
     Rule("GEV002", "`# noqa` comment that silences no lintgevent finding", "unused noqa",
          "remove the code from the comment"),
     Rule("GEV101", "regular-file IO on a request path", "blocking file IO",
@@ -46,6 +48,7 @@ RULES = {rule.code: rule for rule in (
 
 
 # Off unless selected explicitly (`--extend-select GEV002`), as flake8 does with its default ignores.
+NOT_ANALYSED = "GEV001"
 UNUSED_NOQA = "GEV002"
 DEFAULT_IGNORED = (UNUSED_NOQA,)
 

@@ -9,6 +9,9 @@ import stat
 import sys
 import threading
 import tokenize
+import warnings
+
+from .findings import FileError
 
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".env", "node_modules", "__pycache__", "build",
@@ -21,7 +24,12 @@ DEEP_PARSE_RECURSION = 200_000
 
 
 class SourceError(Exception):
-    """A file that cannot be checked; the message is the reason shown to the user."""
+    """A file that cannot be checked; the message is the reason shown to the user, `line` the
+    line it is about (1 when it is about the whole file)."""
+
+    def __init__(self, reason: str, line: int = 1):
+        super().__init__(reason)
+        self.line = line
 
 
 def import_root(path: str) -> tuple[str, str, bool]:
@@ -53,10 +61,16 @@ def excluded(path: str, root: str, exclude: list[str]) -> bool:
     return False
 
 
-def python_files(directory: str, root: str, exclude: list[str]) -> list[str]:
-    """Every .py file below a directory, skipping virtualenvs, caches, VCS and build folders."""
+def python_files(directory: str, root: str, exclude: list[str], errors: list[FileError] | None = None) -> list[str]:
+    """Every .py file below a directory, skipping virtualenvs, caches, VCS and build folders; the
+    folders that cannot be read are added to `errors` (their path ends with a separator)."""
     found = []
-    for current, dirs, files in os.walk(directory):
+
+    def unreadable(error: OSError) -> None:
+        if errors is not None:
+            errors.append(FileError(os.path.join(error.filename, ""), f"cannot read: {error.strerror}"))
+
+    for current, dirs, files in os.walk(directory, onerror=unreadable):
         dirs[:] = sorted(
             d for d in dirs
             if d not in SKIP_DIRS and not d.endswith(".egg-info")
@@ -84,6 +98,15 @@ def read_source(path: str, max_size: int) -> bytes:
         raise SourceError(f"cannot read: {error.strerror or error}") from None
 
 
+def _quiet_parse(data: bytes, filename: str) -> ast.Module:
+    """`ast.parse` without the warnings compiling someone's code gives (an invalid escape in a
+    string): they are about that code's style, not about what it blocks."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ast.parse(data, filename)
+
+
 def _parse_deep(data: bytes, filename: str) -> ast.Module:
     result: dict = {}
 
@@ -91,7 +114,7 @@ def _parse_deep(data: bytes, filename: str) -> ast.Module:
         old = sys.getrecursionlimit()
         sys.setrecursionlimit(DEEP_PARSE_RECURSION)
         try:
-            result["tree"] = ast.parse(data, filename)
+            result["tree"] = _quiet_parse(data, filename)
         except BaseException as error:  # reported by the caller, in the caller's thread
             result["error"] = error
         finally:
@@ -113,26 +136,33 @@ def parse_source(data: bytes, filename: str) -> ast.Module:
     """Parse bytes into an AST, turning every failure into a SourceError with a readable reason."""
     if b"\0" in data:
         raise SourceError("contains NUL bytes (a binary file?)")
+    undecodable = None
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise SourceError(f"cannot be decoded as {error.encoding} (byte {error.start}: {error.reason})") from None
+        # CPython compiles (and imports) a file whose bad bytes sit only in comments: so do we.
+        undecodable = SourceError(f"cannot be decoded as {error.encoding} (byte {error.start}: {error.reason})",
+                                  data.count(b"\n", 0, error.start) + 1)
     except (SyntaxError, LookupError) as error:
         try:  # no declaration at all, just bytes that are not UTF-8 in the first two lines
             data.decode("utf-8")
-        except UnicodeDecodeError as undecodable:
-            raise SourceError(f"cannot be decoded as utf-8 (byte {undecodable.start}: {undecodable.reason})") from None
-        raise SourceError(f"bad encoding declaration: {error}") from None
+        except UnicodeDecodeError as bad_bytes:
+            undecodable = SourceError(f"cannot be decoded as utf-8 (byte {bad_bytes.start}: {bad_bytes.reason})",
+                                      data.count(b"\n", 0, bad_bytes.start) + 1)
+        else:
+            raise SourceError(f"bad encoding declaration: {error}") from None
     try:
         try:
-            return ast.parse(data, filename)
+            return _quiet_parse(data, filename)
         except (RecursionError, MemoryError):
             return _parse_deep(data, filename)
     except SyntaxError as error:
+        if undecodable:
+            raise undecodable from None
         where = f"line {error.lineno}" + (f", column {error.offset}" if error.offset else "")
         newer = " (syntax newer than this Python?)" if sys.version_info < (3, 14) and _looks_newer(data, error) else ""
-        raise SourceError(f"syntax error at {where}: {error.msg}{newer}") from None
+        raise SourceError(f"syntax error at {where}: {error.msg}{newer}", error.lineno or 1) from None
     except (RecursionError, MemoryError):
         raise SourceError("too deeply nested to parse") from None
     except ValueError as error:

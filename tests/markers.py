@@ -44,7 +44,7 @@ def actual_in(directory: str, **overrides) -> set[tuple[str, int, str]]:
     config = load_config(root, {"extend_select": ["GEV002"], **overrides})
     result = analyse_project(root, config, use_cache=False)
     files = [path for path in result.files if path.startswith(directory + os.sep)]
-    return {(f.path, f.line, f.code) for f in reported(result.findings, files, root, config)}
+    return {(f.path, f.line, f.code) for f in reported(result.findings, files, root, config, result.errors)}
 
 
 def unmarked(text: str) -> str:

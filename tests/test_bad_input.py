@@ -1,7 +1,7 @@
 """Files that cannot be checked, or are hard to check, next to a good file.
 
-Every broken file must be named on stderr with a reason (`path: error: reason; skipped`), without a
-traceback, and must not stop the good file's finding from being reported.  Huge but valid files must
+Every broken file must be reported with a reason (GEV001, `path:line:1: GEV001 could not be analysed:
+reason; ...`), without a traceback, and must not stop the good file's finding from being reported.  Huge but valid files must
 be analysed, not rejected.  Most runs are real `python -m lintgevent` processes: a crash in a parser
 thread or a stack overflow would show there and nowhere else.
 """
@@ -40,9 +40,17 @@ def lintgevent(cwd: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-def errors(stderr: str) -> dict[str, str]:
-    """path -> reason, from the error lines; any other line on stderr fails the test."""
+NOT_ANALYSED = re.compile(r"^(?P<path>\S+):\d+:1: GEV001 could not be analysed: (?P<reason>.+); nothing in it was checked$")
+
+
+def skipped(stdout: str, stderr: str) -> dict[str, str]:
+    """path -> reason: the files reported as GEV001 on stdout, and the error lines on stderr (paths
+    that could not even be listed); any other line on stderr fails the test."""
     found = {}
+    for line in stdout.splitlines():
+        match = NOT_ANALYSED.match(line)
+        if match:
+            found[match["path"]] = match["reason"]
     for line in stderr.splitlines():
         match = ERROR_LINE.match(line)
         assert match, f"unexpected stderr line: {line!r}"
@@ -50,12 +58,17 @@ def errors(stderr: str) -> dict[str, str]:
     return found
 
 
+def findings_of(stdout: str) -> list[str]:
+    """The finding lines other than GEV001."""
+    return [line for line in stdout.splitlines() if not NOT_ANALYSED.match(line)]
+
+
 def assert_skipped(done: subprocess.CompletedProcess, name: str, reason: str) -> str:
     """The broken file is reported with a matching reason, the good file's finding is still there."""
     assert "Traceback" not in done.stderr
     assert "internal error" not in done.stderr
-    reported = errors(done.stderr)
-    assert name in reported, done.stderr
+    reported = skipped(done.stdout, done.stderr)
+    assert name in reported, done.stdout + done.stderr
     assert re.search(reason, reported[name]), reported[name]
     assert GOOD_FINDING in done.stdout.splitlines()
     assert done.returncode == 1
@@ -92,7 +105,7 @@ def test_unparsable_file_is_skipped_with_a_reason(tmp_path, content, reason):
     (tmp_path / "broken.py").write_bytes(content)
     done = lintgevent(tmp_path)
     assert_skipped(done, "broken.py", reason)
-    assert done.stdout.splitlines() == [GOOD_FINDING]
+    assert findings_of(done.stdout) == [GOOD_FINDING]
 
 
 def test_template_string(tmp_path):
@@ -114,8 +127,8 @@ def test_broken_file_asked_for_by_name(tmp_path):
     # Asked for alone, it is still an error, and errors alone make the run fail.
     done = lintgevent(tmp_path, "broken.py")
     assert "Traceback" not in done.stderr
-    assert errors(done.stderr) == {"broken.py": "contains NUL bytes (a binary file?)"}
-    assert (done.returncode, done.stdout) == (1, "")
+    assert skipped(done.stdout, done.stderr) == {"broken.py": "contains NUL bytes (a binary file?)"}
+    assert (done.returncode, findings_of(done.stdout), done.stderr) == (1, [], "")
     # Only the files asked for are reported, broken or not.
     done = lintgevent(tmp_path, "good.py")
     assert (done.returncode, done.stdout.splitlines(), done.stderr) == (1, [GOOD_FINDING], "")
@@ -129,9 +142,10 @@ def test_errors_keep_json_output_valid(tmp_path, capsys, monkeypatch):
     out, err = capsys.readouterr()
     assert code == 1
     report = json.loads(out)
-    assert [(d["path"], d["line"], d["code"]) for d in report["findings"]] == [("good.py", 9, "GEV101")]
-    assert [e["path"] for e in report["errors"]] == ["broken.py"]
-    assert set(errors(err)) == {"broken.py"}
+    assert [(d["path"], d["line"], d["code"]) for d in report["findings"]] == [("broken.py", 1, "GEV001"),
+                                                                              ("good.py", 9, "GEV101")]
+    assert [(e["path"], e["line"]) for e in report["errors"]] == [("broken.py", 1)]
+    assert set(skipped("", err)) == {"broken.py"}, "named on stderr too, for the job's log"
 
 
 def test_every_kind_of_broken_file_at_once(tmp_path, capsys, monkeypatch):
@@ -142,8 +156,9 @@ def test_every_kind_of_broken_file_at_once(tmp_path, capsys, monkeypatch):
     code = cli.main(["check", "--no-cache"])
     out, err = capsys.readouterr()
     assert code == 1
-    assert out.splitlines() == [GOOD_FINDING]
-    assert sorted(errors(err)) == sorted(f"broken_{n}.py" for n in range(len(BROKEN)))
+    assert findings_of(out) == [GOOD_FINDING]
+    assert sorted(skipped(out, err)) == sorted(f"broken_{n}.py" for n in range(len(BROKEN)))
+    assert err == "", "each is a GEV001 line already"
 
 
 # -- files that are big but valid --------------------------------------------------------------
@@ -214,10 +229,10 @@ def test_symlink_loop(tmp_path):
     symlink("a.py", tmp_path / "b.py")
     done = lintgevent(tmp_path)
     assert "Traceback" not in done.stderr
-    reported = errors(done.stderr)
+    reported = skipped(done.stdout, done.stderr)
     assert set(reported) == {"a.py", "b.py"}
     assert all(reason.startswith("cannot read") for reason in reported.values())
-    assert done.stdout.splitlines() == [GOOD_FINDING]
+    assert findings_of(done.stdout) == [GOOD_FINDING]
     assert done.returncode == 1
 
 
@@ -228,7 +243,7 @@ def test_symlinked_directory_loop(tmp_path):
     symlink("..", tmp_path / "sub" / "loop")
     done = lintgevent(tmp_path)  # terminates: the loop is not followed round and round
     assert "Traceback" not in done.stderr
-    errors(done.stderr)  # nothing but well-formed error lines
+    skipped(done.stdout, done.stderr)  # nothing but well-formed error lines
     # Each real file is reported once, under its own name, never again through sub/loop/.
     assert done.stdout.splitlines() == [
         GOOD_FINDING, os.path.join("sub", "views.py") + GOOD_FINDING[len("good.py"):].replace("/read", "/sub")]
@@ -253,7 +268,7 @@ def big():
     reason = assert_skipped(done, "big.py", r"too large")
     assert f"{len(big.encode()):,} bytes" in reason
     assert "4,096" in reason
-    assert done.stdout.splitlines() == [GOOD_FINDING]  # big.py's own finding is not there: it was skipped
+    assert findings_of(done.stdout) == [GOOD_FINDING]  # big.py's own finding is not there: it was skipped
 
 
 # -- the engine's own walkers on deep nesting (in-process) -------------------------------------
@@ -364,3 +379,88 @@ def alias():
         alias_finding = (f"aliases.py:{count + 4}:12: GEV101 blocking file IO `a{count - 1}` on a request path "
                          "(route GET /alias -> use); offload it with gevent's threadpool")
         assert_analysed(done, *([alias_finding] if expected else []))
+
+
+# -- names and bytes that are not UTF-8 --------------------------------------------------------
+
+
+
+def test_file_names_that_are_not_utf8_are_checked_and_printed_as_the_os_gives_them(tmp_path):
+    project(tmp_path)
+    (tmp_path / os.fsdecode(b"caf\xe9.py")).write_bytes(READ_APP.replace("/read", "/cafe").encode())
+    (tmp_path / os.fsdecode(b"r\xe9sum\xe9.yaml")).write_text("cmd: gunicorn -k gevent app:app\n")
+    done = subprocess.run([sys.executable, "-m", "lintgevent", "check", "--no-cache"], cwd=tmp_path,
+                          capture_output=True, timeout=300)
+    assert done.stderr == b"" and done.returncode == 1
+    assert done.stdout.splitlines() == [
+        b"caf\xe9.py:9:12: GEV101 blocking file IO `open` on a request path (route GET /cafe); offload it with "
+        b"gevent's threadpool", GOOD_FINDING.encode()]
+    sarif = subprocess.run([sys.executable, "-m", "lintgevent", "check", "--no-cache", "--format", "sarif"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in json.loads(sarif.stdout)["runs"][0]["results"]]
+    assert uris == ["caf%E9.py", "good.py"]
+    fixed = subprocess.run([sys.executable, "-m", "lintgevent", "fix", "--no-cache", "--check"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
+    assert fixed.returncode == 0 and "Traceback" not in fixed.stderr and "internal error" not in fixed.stderr
+
+
+def test_a_name_that_is_not_utf8_elsewhere_does_not_break_flake8(tmp_path):
+    project(tmp_path)
+    (tmp_path / os.fsdecode(b"caf\xe9.py")).write_text("x = 1\n")
+    done = subprocess.run([sys.executable, "-m", "flake8", "--select", "GEV", "."], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in done.stderr
+    assert done.stdout.splitlines() == ["./" + GOOD_FINDING]
+
+
+def test_bad_bytes_in_comments_only_are_analysed_as_cpython_compiles_them(tmp_path):
+    project(tmp_path)
+    app = READ_APP.replace("/read", "/menu").encode() + b"# caf\xe9 cr\xe8me\n"
+    (tmp_path / "menu.py").write_bytes(app.replace(b"monkey.patch_all()", b"monkey.patch_all()  # \xe9", 1))
+    compile(app, "menu.py", "exec")  # what CPython itself accepts
+    done = lintgevent(tmp_path)
+    assert_analysed(done, read_app_finding("menu.py").replace("/read", "/menu"))
+    (tmp_path / "menu.py").write_bytes(b'NAME = "caf\xe9"\n')  # in a string: CPython refuses it too
+    assert_skipped(lintgevent(tmp_path), "menu.py", r"cannot be decoded as utf-8")
+
+
+# -- folders that cannot be read ---------------------------------------------------------------
+
+def test_a_folder_that_cannot_be_read_is_named_and_the_rest_is_checked(tmp_path, capsys, monkeypatch):
+    """The OS refusal is simulated (these tests may run as root, whom permissions do not stop)."""
+    project(tmp_path)
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "app.py").write_text(READ_APP)
+    real_scandir, real_lstat = os.scandir, os.lstat
+    denied = str(tmp_path / "secret")
+
+    def refuse(path, *rest):
+        if os.fspath(path).rstrip(os.sep) == denied:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path, *rest)
+
+    def refuse_inside(path, *rest, **options):
+        if os.path.abspath(path).startswith(denied + os.sep):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_lstat(path, *rest, **options)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check", "--no-cache"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [GOOD_FINDING]
+    assert err.splitlines() == [f"secret{os.sep}: error: cannot read: Permission denied; skipped"]
+    monkeypatch.setattr(os, "lstat", refuse_inside)
+    assert cli.main(["check", "--no-cache", "good.py", "secret/app.py"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [GOOD_FINDING]
+    assert err.splitlines() == ["secret/app.py: error: cannot read: Permission denied; skipped"]
+
+
+def test_the_warnings_of_compiling_checked_code_are_not_printed(tmp_path):
+    project(tmp_path)
+    (tmp_path / "escapes.py").write_text('PATTERN = "\\d+"\n')
+    done = subprocess.run([sys.executable, "-W", "default", "-m", "lintgevent", "check", "--no-cache"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert_analysed(done)

@@ -8,7 +8,6 @@ Every test builds its own small project under tmp_path; `check` runs in-process 
 from __future__ import annotations
 
 import json
-import pickle
 import os
 import re
 import subprocess
@@ -455,13 +454,12 @@ def test_a_directory_argument_reports_only_files_below_it(tmp_path, run):
 
 # -- the cache -------------------------------------------------------------------------------
 
-def test_second_run_uses_the_cache(tmp_path, run, monkeypatch):
+def test_second_run_uses_the_cache(tmp_path, run, monkeypatch, cache_dir):
     seed_project(tmp_path)
-    cache = tmp_path / ".lintgevent_cache"
     first = run("check")
     assert first[0] == 1 and first[1][0] == SEED_LINE
-    assert cache.is_dir()
-    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (cache_dir / "CACHEDIR.TAG").is_file() and list(cache_dir.rglob("*.entry"))
+    assert not (tmp_path / ".lintgevent_cache").exists(), "the project is left as it is"
     assert run("check") == first
     assert run("check", "--format", "json")[0] == 1
 
@@ -482,18 +480,21 @@ def test_second_run_uses_the_cache(tmp_path, run, monkeypatch):
     assert out[0] == SEED_LINE.replace("`gzip.open`", "`open`")
 
 
-def test_cache_does_not_mix_configurations(tmp_path, run):
+def test_cache_does_not_mix_configurations(tmp_path, run, cache_dir):
     write(tmp_path, {"app.py": MIXED})
     assert "GEV104" not in codes(run("check")[1])
     assert "GEV104" in codes(run("check", "--deployment", "unpatched")[1])
     assert "GEV104" not in codes(run("check")[1])
+    assert len(list((cache_dir / "results").rglob("*.entry"))) == 2
 
 
-def test_no_cache_creates_no_cache_directory(tmp_path, run):
+def test_no_cache_creates_no_cache_directory(tmp_path, run, cache_dir, monkeypatch):
     seed_project(tmp_path)
+    monkeypatch.setenv("LINTGEVENT_CACHE_DIR", str(cache_dir / "store"))
     code, out, _ = run("check", "--no-cache")
     assert code == 1 and out[0] == SEED_LINE
     assert not any(p.name == ".lintgevent_cache" for p in tmp_path.rglob("*"))
+    assert list(cache_dir.iterdir()) == []
 
 
 # -- rules, explain, version -----------------------------------------------------------------
@@ -501,7 +502,7 @@ def test_no_cache_creates_no_cache_directory(tmp_path, run):
 def test_rules_lists_every_code(run):
     code, out, _ = run("rules")
     assert code == 0
-    assert [line.split()[0] for line in out] == ["GEV002", "GEV101", "GEV102", "GEV103", "GEV104", "GEV105", "GEV201", "GEV202",
+    assert [line.split()[0] for line in out] == ["GEV001", "GEV002", "GEV101", "GEV102", "GEV103", "GEV104", "GEV105", "GEV201", "GEV202",
                                                  "GEV203", "GEV301", "GEV302", "GEV401"]
     assert all(len(line.split(None, 1)) == 2 for line in out)  # each with a title
 
@@ -547,13 +548,15 @@ def test_process_check_seed_project(tmp_path):
     assert done.stdout.splitlines()[0] == SEED_LINE
 
 
-def test_process_clean_project_and_cache(tmp_path):
+def test_process_clean_project_and_cache(tmp_path, cache_dir):
     write(tmp_path, {"app.py": CLEAN_APP})
     first = run_process(tmp_path, "check")
+    entries = {p: p.stat().st_mtime_ns for p in cache_dir.rglob("*.entry")}
     second = run_process(tmp_path, "check")
     assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
     assert (second.returncode, second.stdout, second.stderr) == (0, "", "")
-    assert (tmp_path / ".lintgevent_cache" / ".gitignore").is_file()
+    assert len(entries) == 2 and set(cache_dir.rglob("*.entry")) == set(entries), "a summary and the results"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.py", "pyproject.toml"]
 
 
 def test_process_usage_errors(tmp_path):
@@ -587,17 +590,23 @@ def test_show_deployment_says_what_was_detected(tmp_path, capsys):
                          "not patched: sys (patch_all at app.py:2; gevent worker in Procfile)")
 
 
-def test_a_cache_entry_of_another_shape_is_a_miss(tmp_path, capsys):
+def test_a_cache_entry_of_another_shape_is_a_miss(tmp_path, capsys, cache_dir):
+    from lintgevent.cache import _mac
+
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "app.py").write_text("from gevent import monkey\nmonkey.patch_all()\nfrom flask import Flask\n"
                                      "app = Flask(__name__)\n\n\n@app.route('/')\ndef index():\n"
                                      "    return open('x').read()\n")
     assert cli.main(["check", str(tmp_path)]) == 1
-    first = capsys.readouterr().out
-    for path in (tmp_path / ".lintgevent_cache").rglob("*.pickle"):
-        path.write_bytes(pickle.dumps(("stale", "shape")))
+    first = capsys.readouterr()
+    # Signed with the store's own key, as an older lintgevent could have written them.
+    stale = json.dumps([[], ["stale", "shape"]]).encode()
+    entries = list(cache_dir.rglob("*.entry"))
+    assert entries
+    for path in entries:
+        path.write_bytes(_mac((cache_dir / "key").read_bytes(), path.parent.parent.name, path.stem, stale) + stale)
     assert cli.main(["check", str(tmp_path)]) == 1
-    assert capsys.readouterr().out == first
+    assert capsys.readouterr() == first
 
 
 def test_a_file_asked_for_by_name_is_checked_even_in_a_skipped_folder(tmp_path, capsys):

@@ -385,3 +385,15 @@ def test_flake8_noqa_on_its_own_line_silences_the_whole_file_in_both_front_ends(
     assert check(capsys)[1] == flake8_found(tmp_path, ".") == {"web.py:11:5: GEV102"}
     project(tmp_path, {"reports.py": REPORTS.replace("def build():", "def build():  # flake8: noqa")})
     assert check(capsys)[1] == flake8_found(tmp_path, ".") == EVERYTHING, "only on a line of its own"
+
+
+@pytest.mark.parametrize("separator", ["\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
+def test_noqa_stays_on_its_line_after_characters_that_splitlines_breaks_at(tmp_path, capsys, monkeypatch,
+                                                                          separator):
+    reports = (f'def build():\n    note = "a{separator}b"\n    with open("/srv/report.txt") as handle:  # noqa: GEV101\n'
+               f'        return handle.read()\n')
+    project(tmp_path, {"web.py": WEB, "reports.py": reports})
+    monkeypatch.chdir(tmp_path)
+    expected = {"web.py:11:5: GEV102", "reports.py:4:16: GEV101"}
+    assert check(capsys)[1] == expected
+    assert flake8_found(tmp_path, ".") == expected

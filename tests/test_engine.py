@@ -529,3 +529,43 @@ def test_one_finding_per_position_naming_the_inner_call(tmp_path):
                                        "@app.route('/')\ndef index():\n    return open('x').read()\n"})
     assert messages(tmp_path) == {("app.py", 9): "GEV101 blocking file IO `open` on a request path (route GET /); "
                                                  "offload it with gevent's threadpool"}
+
+
+def test_views_and_greenlets_found_through_long_chains_and_mixins_of_bases(tmp_path):
+    chain = "".join(f"class Step{i}(Step{i - 1}):\n    pass\n" for i in range(1, 3000))
+    assert_markers(tmp_path, {
+        "gunicorn.conf.py": 'worker_class = "gevent"\n',
+        "views.py": f"""\
+import gevent
+from django.views import View
+
+
+class Step0(View):
+    pass
+
+
+{chain}
+
+class Leaf(Step2999):
+    def get(self, request):
+        return open("leaf.txt")  # error: GEV101
+
+
+class Mixin:
+    pass
+
+
+class Worker(Mixin, gevent.Greenlet):
+    def _run(self):
+        return open("worker.txt")  # error: GEV101
+
+
+class Loop(Mixin):
+    pass
+
+
+class Mixin(Loop):  # a cycle through a rebinding: no view, no greenlet, and no hang
+    def get(self, request):
+        return open("loop.txt")
+""",
+    })

@@ -54,8 +54,8 @@ def test_a_broken_file_is_in_the_json_beside_the_findings_of_the_others(tmp_path
     code, out, err = check(run, "--format", "json")
     report = json.loads("\n".join(out))
     assert code == 1 and "broken.py: error: syntax error" in err
-    assert [(f["path"], f["code"]) for f in report["findings"]] == [("app.py", "GEV101")]
-    assert [e["path"] for e in report["errors"]] == ["broken.py"]
+    assert [(f["path"], f["code"]) for f in report["findings"]] == [("app.py", "GEV101"), ("broken.py", "GEV001")]
+    assert [(e["path"], e["line"]) for e in report["errors"]] == [("broken.py", 1)]
     assert report["errors"][0]["reason"].startswith("syntax error at line 1")
     assert report["notices"] == []
 
@@ -68,14 +68,14 @@ def test_a_broken_file_is_a_tool_notification_in_valid_sarif(tmp_path, run):
     validate_sarif(log)
     run_ = log["runs"][0]
     assert code == 1 and "error: syntax error" in err
-    assert [r["ruleId"] for r in run_["results"]] == ["GEV101"]
+    assert [r["ruleId"] for r in run_["results"]] == ["GEV101", "GEV001"]
     [invocation] = run_["invocations"]
     assert invocation["executionSuccessful"] is False
     [notification] = invocation["toolExecutionNotifications"]
     assert notification["level"] == "error"
     assert notification["message"]["text"].startswith("could not be checked: syntax error at line 1")
     assert notification["locations"] == [{"physicalLocation": {
-        "artifactLocation": {"uri": "pkg/broken.py", "uriBaseId": "SRCROOT"}}}]
+        "artifactLocation": {"uri": "pkg/broken.py", "uriBaseId": "SRCROOT"}, "region": {"startLine": 1}}}]
 
 
 def test_a_broken_file_is_a_github_error_annotation(tmp_path, run):
@@ -83,14 +83,17 @@ def test_a_broken_file_is_a_github_error_annotation(tmp_path, run):
     code, out, err = check(run, "--format", "github")
     assert code == 1 and "broken.py: error: syntax error" in err
     assert len(out) == 2 and out[0].startswith("::error file=app.py,line=9,col=12,title=GEV101::")
-    assert out[1].startswith("::error file=broken.py,line=1,title=lintgevent::could not be checked: syntax error")
+    assert out[1].startswith("::error file=broken.py,line=1,col=1,title=GEV001::GEV001 could not be analysed: "
+                             "syntax error"), "once: GEV001 is the annotation"
+    assert output.render([], "github", [FileError("broken.py", "syntax error at line 3", 3)]) == (
+        "::error file=broken.py,line=3,title=lintgevent::could not be checked: syntax error at line 3\n")
 
 
 def test_notices_in_each_machine_read_format():
     notice = "no gevent detected in app/: not checked, 100% sure"
     errors = [FileError("broken.py", "syntax error at line 1")]
     report = json.loads(output.render([], "json", errors, [notice]))
-    assert report == {"findings": [], "errors": [{"path": "broken.py", "reason": "syntax error at line 1"}],
+    assert report == {"findings": [], "errors": [{"path": "broken.py", "line": 1, "reason": "syntax error at line 1"}],
                       "notices": [notice]}
     log = json.loads(output.render([], "sarif", notices=[notice]))
     validate_sarif(log)
