@@ -35,6 +35,7 @@ class ProjectIndex:
         self._global_memo: dict = {}
         self._method_memo: dict = {}
         self._ancestor_memo: dict = {}
+        self._returns_memo: dict = {}
         self._busy: set = set()
         self._depth = 0
 
@@ -223,9 +224,12 @@ class ProjectIndex:
             return ("obj", (fs.path, desc[1]))
         if kind == "cls":
             return ("class", (fs.path, desc[1]))
+        if kind == "inst":
+            return self.instance_of(self.evaluate(desc[1], fs))
         return desc  # literals
 
-    def call_result(self, value):
+    def instance_of(self, value):
+        """What an annotation names: an instance of a project class, or of an external type."""
         if value is None:
             return None
         if value[0] == "class":
@@ -233,6 +237,31 @@ class ProjectIndex:
         if value[0] == "ext":
             return ("ext", self.catalog.fold(value[1] + "()"))
         return None
+
+    def call_result(self, value):
+        if value is None:
+            return None
+        if value[0] == "func":
+            return self.returned(value[1])
+        return self.instance_of(value)
+
+    def returned(self, key: tuple):
+        """What calling a project function gives: the one value all its `return`s agree on, else
+        its return annotation; unknown when they disagree or cannot be told."""
+        if key in self._returns_memo:
+            return self._returns_memo[key]
+        function = self.function(key)
+        value = None
+        if function is not None:
+            value = self._guarded(("returns", key), lambda: self._returned(function, self.files[key[0]]))
+        self._returns_memo[key] = value
+        return value
+
+    def _returned(self, function: Function, fs: FileSummary):
+        values = {self.evaluate(desc, fs) for desc in function.returns if desc != ("const", None)}
+        if len(values) == 1 and None not in values:
+            return values.pop()
+        return self.evaluate(function.return_annotation, fs)
 
     def callee(self, value):
         """What calling a value runs: a project function, a class, or a catalog name."""

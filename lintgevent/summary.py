@@ -15,6 +15,7 @@ index later resolves across modules:
     ("str", "text")           a string literal
     ("strs", ("a", "b"))      a list or tuple of string literals
     ("const", value)          True, False, None or a number
+    ("inst", desc)            an instance of what desc names: an annotation (`store: Store`, `-> Path`)
     None                      unknown
 """
 from __future__ import annotations
@@ -72,6 +73,8 @@ class Function:
     context_reads: list = field(default_factory=list)  # [(line, col, dotted)]: Flask context names read
     writes: tuple = ()  # (Write, ...): calls that may write a file, with their data's size (writes.py)
     loops: tuple = ()  # (Loop, ...): loops whose body holds such a call
+    returns: list = field(default_factory=list)  # [desc] of its `return` statements' values
+    return_annotation: Desc = None  # ("inst", desc) of `-> X`
 
 
 @dataclass(slots=True)
@@ -120,12 +123,23 @@ def _too_deep(desc: Desc) -> bool:
 
 
 class _Bind:
-    """A deferred assignment on the walk's stack: bind the targets once the value was walked."""
+    """A deferred assignment on the walk's stack: bind the targets once the value was walked.
+    `annotation` is the target's declared type, for an annotated assignment."""
 
-    __slots__ = ("targets", "value")
+    __slots__ = ("targets", "value", "annotation")
 
-    def __init__(self, targets: list, value: ast.AST | None):
+    def __init__(self, targets: list, value: ast.AST | None, annotation: ast.AST | None = None):
         self.targets = targets
+        self.value = value
+        self.annotation = annotation
+
+
+class _Return:
+    """A deferred `return value`, described once the value's own calls were walked."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: ast.AST):
         self.value = value
 
 
@@ -248,6 +262,36 @@ class _Summariser:
                 desc = ("div", desc)
         return None if _too_deep(desc) else desc
 
+    def annotation(self, node: ast.AST | None, scope: _Scope, depth: int = 0) -> Desc:
+        """("inst", desc) for a type annotation: `Store`, `Optional[Store]`, `Store | None`,
+        `"Store"` (a string annotation); None for anything else (a union of several types...)."""
+        if node is None or depth > 8:
+            return None
+        kind = type(node)
+        if kind is ast.Constant and isinstance(node.value, str):
+            try:
+                parsed = ast.parse(node.value.strip(), mode="eval").body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return None
+            return self.annotation(parsed, scope, depth + 1)
+        if kind is ast.BinOp and type(node.op) is ast.BitOr:
+            sides = [s for s in (node.left, node.right) if not (type(s) is ast.Constant and s.value is None)]
+            return self.annotation(sides[0], scope, depth + 1) if len(sides) == 1 else None
+        if kind is ast.Subscript:
+            outer = self.describe(node.value, scope)
+            name = outer[1].rsplit(".", 1)[-1] if outer and outer[0] == "ref" else ""
+            inner = node.slice
+            if name == "Optional":
+                return self.annotation(inner, scope, depth + 1)
+            if name == "Union" and type(inner) is ast.Tuple:
+                sides = [s for s in inner.elts if not (type(s) is ast.Constant and s.value is None)]
+                return self.annotation(sides[0], scope, depth + 1) if len(sides) == 1 else None
+            return None
+        if kind is ast.Name or kind is ast.Attribute:
+            desc = self.describe(node, scope)
+            return ("inst", desc) if desc is not None and desc[0] == "ref" else None
+        return None
+
     # -- records -----------------------------------------------------------------------------
     def make_call(self, node: ast.Call, scope: _Scope, parent: int) -> Call:
         text, hint = callee_text(node.func)
@@ -347,11 +391,13 @@ class _Summariser:
             kinds = {d.text for d in function.decorators}
             if "staticmethod" not in kinds:
                 inner.locals[params[0]] = ("cls", cls) if "classmethod" in kinds else ("self", cls)
-        for name in params[1 if cls else 0:]:
-            inner.locals[name] = None
-        for a in (args.vararg, args.kwarg, *args.kwonlyargs):
+        positional = args.posonlyargs + args.args
+        for a in positional[1 if cls and params else 0:] + args.kwonlyargs:
+            inner.locals[a.arg] = self.annotation(a.annotation, scope)
+        for a in (args.vararg, args.kwarg):
             if a is not None:
                 inner.locals[a.arg] = None
+        function.return_annotation = self.annotation(node.returns, scope)
         return inner
 
     def define_class(self, node: ast.ClassDef, scope: _Scope) -> _Scope:
@@ -389,8 +435,17 @@ class _Summariser:
             kind = type(node)
             if kind is _Bind:  # after the value's own calls were walked
                 desc = self.describe(node.value, scope) if node.value is not None else None
+                if desc is None and node.annotation is not None:
+                    desc = self.annotation(node.annotation, scope)
                 for target in node.targets:
                     self.bind(target, desc, scope)
+            elif kind is _Return:
+                scope.function.returns.append(self.describe(node.value, scope))
+            elif kind is ast.Return:
+                if node.value is not None:
+                    if scope.function is not None:
+                        push((_Return(node.value), scope, parent))
+                    push((node.value, scope, parent))
             elif kind is ast.Call:
                 calls = scope.calls
                 index = len(calls)
@@ -402,7 +457,9 @@ class _Summariser:
                 push((node.func, scope, parent))
             elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
                 targets = node.targets if kind is ast.Assign else [node.target]
-                if kind is not ast.AugAssign:
+                if kind is ast.AnnAssign:
+                    push((_Bind(targets, node.value, node.annotation), scope, parent))
+                elif kind is not ast.AugAssign:
                     push((_Bind(targets, node.value), scope, parent))
                 for target in targets:
                     if type(target) is not ast.Name:

@@ -1,0 +1,263 @@
+"""Values that come from afar: what a project function returns, and what an annotation declares
+(parameters, attributes, module globals, returns; Optional, `X | None`, string annotations and
+TYPE_CHECKING imports).  Each project is a few modules with `# error:` markers; flake8 agrees."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from markers import expected_in
+from test_engine import assert_markers, write
+
+PATCHED = "from gevent import monkey\nmonkey.patch_all()\n"
+UNPATCHED_SUBPROCESS = "from gevent import monkey\nmonkey.patch_all(subprocess=False)\n"
+
+
+def flake8_agrees(root) -> None:
+    done = subprocess.run([sys.executable, "-m", "flake8", "--select", "GEV", "."], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert "Traceback" not in done.stderr, done.stderr
+    found = {(str(root / line.split(":")[0].removeprefix("./")), int(line.split(":")[1]), line.split(" ")[1])
+             for line in done.stdout.splitlines()}
+    assert found == expected_in(str(root))
+
+
+# -- return values ------------------------------------------------------------------------------
+
+def test_what_a_helper_returns_is_known_where_it_is_used(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+from flask import Flask
+from reports import open_report, make_buffer, pick
+
+app = Flask(__name__)
+
+
+@app.route("/report/<name>")
+def report(name):
+    handle = open_report(name)
+    data = handle.read()  # error: GEV101
+    make_buffer().read()  # an in-memory file: nothing blocks
+    pick(name).read()  # two kinds of value: unknown, and nothing is guessed
+    return data
+""",
+        "reports.py": """
+import io
+
+
+def open_report(name):
+    return open("/srv/reports/" + name)  # error: GEV101
+
+
+def make_buffer():
+    return io.BytesIO(b"")
+
+
+def pick(name):
+    if name:
+        return io.BytesIO(b"")
+    return open("/srv/default")  # error: GEV101
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+
+
+def test_a_factory_of_processes_and_a_method_returning_a_project_object(tmp_path):
+    files = {
+        "app.py": UNPATCHED_SUBPROCESS + """
+from flask import Flask
+from jobs import start, registry
+
+app = Flask(__name__)
+
+
+@app.route("/run/<cmd>")
+def run(cmd):
+    proc = start(cmd)  # starting a process does not wait for it
+    proc.wait()  # error: GEV102
+    registry().store().put(cmd)
+    return "ok"
+""",
+        "jobs.py": """
+import subprocess
+
+
+def start(cmd):
+    return subprocess.Popen([cmd])
+
+
+class Store:
+    def put(self, data):
+        with open("/srv/jobs.log", "a") as log:  # error: GEV101
+            log.write(data)  # error: GEV101
+
+
+class Registry:
+    def store(self):
+        return Store()
+
+
+def registry():
+    return Registry()
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+
+
+def test_recursion_and_cycles_between_returns_end(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+from flask import Flask
+
+app = Flask(__name__)
+
+
+def ping(n):
+    return pong(n - 1) if n else open("/srv/x")
+
+
+def pong(n):
+    return ping(n)
+
+
+def forever():
+    return forever()
+
+
+@app.route("/p")
+def p():
+    forever().read()
+    return pong(3).read()
+""",
+    }
+    write(tmp_path, files)
+    from markers import actual_in
+
+    found = actual_in(str(tmp_path))
+    assert (str(tmp_path / "web.py"), 10, "GEV101") in found  # the open itself, reached through pong
+
+
+# -- annotations --------------------------------------------------------------------------------
+
+def test_annotated_parameters_optional_unions_and_strings(tmp_path):
+    files = {
+        "api.py": PATCHED + """
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from flask import Flask
+
+if TYPE_CHECKING:
+    from storage import BlobStore
+
+app = Flask(__name__)
+
+
+def save(store: "BlobStore", name: str, where: Optional[Path] = None, spare: Path | None = None):
+    store.put(name, name.encode())
+    if where is not None:
+        where.write_bytes(b"done")  # error: GEV101
+    if spare:
+        spare.read_text()  # error: GEV101
+
+
+@app.post("/blob/<name>")
+def blob(name):
+    save(None, name)
+    return "ok"
+""",
+        "storage.py": """
+class BlobStore:
+    def put(self, name, data):
+        with open("/srv/blobs/" + name, "wb") as fh:  # error: GEV101
+            fh.write(data)  # error: GEV101
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+
+
+def test_annotated_attributes_globals_and_returns(tmp_path):
+    files = {
+        "views.py": PATCHED + """
+from flask import Flask
+from flask.views import MethodView
+
+import config
+from services import Archive, Settings
+
+app = Flask(__name__)
+settings: Settings
+
+
+class Download(MethodView):
+    archive: Archive
+
+    def get(self):
+        settings.reload()
+        return self.archive.fetch()
+
+
+class Upload(MethodView):
+    def __init__(self, archive):
+        self.archive: Archive = archive
+
+    def post(self):
+        return config.archive().fetch()
+
+
+app.add_url_rule("/download", view_func=Download.as_view("download"))
+app.add_url_rule("/upload", view_func=Upload.as_view("upload"))
+""",
+        "services.py": """
+class Archive:
+    def fetch(self):
+        return open("/srv/archive.tar").read()  # error: GEV101
+
+
+class Settings:
+    def reload(self):
+        with open("/etc/app.ini") as fh:  # error: GEV101
+            return fh.read()  # error: GEV101
+""",
+        "config.py": """
+from services import Archive
+
+
+def archive() -> Archive:
+    return make()
+
+
+def make():
+    ...
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+
+
+def test_annotations_that_name_nothing_known_add_nothing(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+from typing import IO, Any, Union
+
+from flask import Flask
+
+app = Flask(__name__)
+
+
+def copy(src: IO[bytes], dst: Any, other: Union[int, str], both: "int | str") -> None:
+    dst.write(src.read())
+    other.save()
+    both.save()
+
+
+@app.route("/c")
+def c():
+    copy(None, None, 1, 2)
+    return "ok"
+""",
+    }
+    assert_markers(tmp_path, files)
