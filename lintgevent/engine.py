@@ -21,13 +21,13 @@ from .findings import FileError, Finding
 from .index import ProjectIndex
 from .inference import ReceiverInference
 from .lines import in_characters
-from .reach import Reachability
 from .rules import without_superseded
+from . import values
 from .sources import SourceError, import_root, parse_source, python_files, read_source
 from .summary import FileSummary, summarise
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 8
+CACHE_FORMAT = 9
 DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent",
                               *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
 
@@ -192,8 +192,7 @@ def _check(summaries: list[FileSummary], project_root: str, config: Config,
     index = ProjectIndex(summaries, {s.path: _import_root(s.path)[0] for s in summaries}, load_catalog())
     deployments = _detect_deployments(index, project_root, config, deployment_texts)
     entries = EntryPoints(index, deployments)
-    reach = Reachability(index, entries)
-    reach.run(entries.collect(config.entry_points))
+    reach = values.solve(index, entries, entries.collect(config.entry_points))
     inference = ReceiverInference()
     findings = list(blocking.check(index, reach, deployments, inference))
     findings.extend(writes.check(index, reach, deployments, inference))

@@ -36,6 +36,8 @@ class ProjectIndex:
         self._method_memo: dict = {}
         self._ancestor_memo: dict = {}
         self._returns_memo: dict = {}
+        # (path, function qualname, parameter) -> the value every caller passes (values.py)
+        self.parameters: dict = {}
         self._busy: set = set()
         self._depth = 0
 
@@ -226,7 +228,14 @@ class ProjectIndex:
             return ("class", (fs.path, desc[1]))
         if kind == "inst":
             return self.instance_of(self.evaluate(desc[1], fs))
+        if kind == "param":
+            return self.parameters.get((fs.path, desc[1], desc[2]))
         return desc  # literals
+
+    def learn_parameters(self, parameters: dict) -> None:
+        """New parameter values: what was worked out from the old ones is forgotten."""
+        self.parameters = parameters
+        self._returns_memo.clear()
 
     def instance_of(self, value):
         """What an annotation names: an instance of a project class, or of an external type."""

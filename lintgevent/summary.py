@@ -16,6 +16,7 @@ index later resolves across modules:
     ("strs", ("a", "b"))      a list or tuple of string literals
     ("const", value)          True, False, None or a number
     ("inst", desc)            an instance of what desc names: an annotation (`store: Store`, `-> Path`)
+    ("param", "f", "name")    parameter `name` of function `f` (qualname in this module), unannotated
     None                      unknown
 """
 from __future__ import annotations
@@ -393,7 +394,7 @@ class _Summariser:
                 inner.locals[params[0]] = ("cls", cls) if "classmethod" in kinds else ("self", cls)
         positional = args.posonlyargs + args.args
         for a in positional[1 if cls and params else 0:] + args.kwonlyargs:
-            inner.locals[a.arg] = self.annotation(a.annotation, scope)
+            inner.locals[a.arg] = self.annotation(a.annotation, scope) or ("param", qualname, a.arg)
         for a in (args.vararg, args.kwarg):
             if a is not None:
                 inner.locals[a.arg] = None

@@ -261,3 +261,114 @@ def c():
 """,
     }
     assert_markers(tmp_path, files)
+
+
+# -- arguments into parameters, and constructor injection -----------------------------------------
+
+def test_an_object_injected_through_a_constructor_two_modules_away(tmp_path):
+    files = {
+        "app/__init__.py": "",
+        "app/web.py": PATCHED + """
+from flask import Flask
+
+from app.service import Archiver, Service
+from app.store import ArchiveStore, DiskStore, MemoryStore
+
+app = Flask(__name__)
+service = Service(DiskStore("/srv/blobs"))
+# One class, two kinds of store: its parameter is left unknown (the analysis is context-insensitive).
+archive = Archiver(ArchiveStore())
+cache = Archiver(MemoryStore())
+
+
+@app.post("/blob/<name>")
+def put(name):
+    service.save(name, b"data")
+    return "ok"
+
+
+@app.get("/cached/<name>")
+def cached(name):
+    cache.save(name, b"data")
+    archive.save(name, b"data")
+    return "ok"
+""",
+        "app/service.py": """
+class Service:
+    def __init__(self, store):
+        self.store = store
+
+    def save(self, name, data):
+        self.store.put(name, data)
+
+
+class Archiver:
+    def __init__(self, store):
+        self.store = store
+
+    def save(self, name, data):
+        self.store.put(name, data)
+""",
+        "app/store.py": """
+class DiskStore:
+    def __init__(self, root):
+        self.root = root
+
+    def put(self, name, data):
+        with open(self.root + "/" + name, "wb") as fh:  # error: GEV101
+            fh.write(data)  # error: GEV101
+
+
+class ArchiveStore:
+    def put(self, name, data):
+        with open("/srv/archive/" + name, "wb") as fh:  # not known: its Service also holds a MemoryStore
+            fh.write(data)
+
+
+class MemoryStore:
+    def __init__(self):
+        self.items = {}
+
+    def put(self, name, data):
+        self.items[name] = data
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+
+
+def test_a_file_passed_down_is_a_file_where_it_is_read_and_disagreeing_callers_leave_it_unknown(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+import io
+
+from flask import Flask
+
+from parsing import first_line, checksum
+
+app = Flask(__name__)
+
+
+@app.route("/head/<name>")
+def head(name):
+    with open("/srv/" + name) as fh:  # error: GEV101
+        return first_line(fh)
+
+
+@app.route("/sum/<name>")
+def total(name):
+    if name:
+        return checksum(io.BytesIO(b""))
+    return checksum(open("/srv/x"))  # error: GEV101
+""",
+        "parsing.py": """
+def first_line(stream):
+    return stream.readline()  # error: GEV101
+
+
+def checksum(stream):
+    return sum(stream.read())
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)

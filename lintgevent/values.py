@@ -1,0 +1,70 @@
+"""Values that flow into parameters: what the callers on the request paths pass.
+
+Context-insensitive and deliberately plain: a parameter takes the one value that every argument
+given for it agrees on (a project object, a catalog type, a function...); arguments that disagree,
+or cannot be told, leave it unknown.  Defaults and `*args`/`**kwargs` contribute nothing.  New
+parameter values can make new functions reachable, whose calls pass new arguments: reachability
+and the parameters are recomputed in rounds until nothing changes, at most MAX_ROUNDS times.
+"""
+from __future__ import annotations
+
+from .entrypoints import EntryPoints
+from .index import ProjectIndex
+from .reach import Reachability
+
+MAX_ROUNDS = 4
+UNKNOWN = object()
+
+
+def _bound_offset(function) -> int:
+    """How many leading parameters a call does not pass: `self` or `cls` of a method."""
+    if not function.cls or not function.params:
+        return 0
+    return 0 if any(d.text == "staticmethod" for d in function.decorators) else 1
+
+
+def _calls(index: ProjectIndex, reach: Reachability):
+    """(call, its file, what it calls) for the calls that run: at import time in every module, and
+    in the reached functions."""
+    for fs in index.files.values():
+        for call in fs.module_calls:
+            yield call, fs, index.callee(index.evaluate(call.func, fs))
+    for key in reach.parent:
+        fs = index.files[key[0]]
+        for site in reach.sites(key):
+            yield site.call, fs, site.callee
+
+
+def argument_values(index: ProjectIndex, reach: Reachability) -> dict:
+    """(path, qualname, parameter) -> the value all the calls that run pass for it."""
+    offered: dict = {}
+    for call, fs, callee in _calls(index, reach):
+        if callee is None or callee[0] != "func":
+            continue
+        target = index.function(callee[1])
+        if target is None:
+            continue
+        params = target.params
+        passed = list(zip(params[_bound_offset(target):], call.args))
+        passed += [(name, desc) for name, desc in call.kwargs if name in params]
+        for name, desc in passed:
+            value = index.evaluate(desc, fs) if desc is not None else None
+            slot = (callee[1][0], target.qualname, name)
+            previous = offered.get(slot, value)
+            offered[slot] = value if previous == value else UNKNOWN
+    return {slot: value for slot, value in offered.items() if value is not None and value is not UNKNOWN}
+
+
+def solve(index: ProjectIndex, entries: EntryPoints, found: dict) -> Reachability:
+    """Reachability from `found`, with the parameters the reached callers fill; the index keeps
+    the parameters of the last round."""
+    reach = Reachability(index, entries)
+    reach.run(found)
+    for _ in range(MAX_ROUNDS):
+        parameters = argument_values(index, reach)
+        if parameters == index.parameters:
+            break
+        index.learn_parameters(parameters)
+        reach = Reachability(index, entries)
+        reach.run(found)
+    return reach
