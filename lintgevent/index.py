@@ -230,12 +230,31 @@ class ProjectIndex:
             return self.instance_of(self.evaluate(desc[1], fs))
         if kind == "param":
             return self.parameters.get((fs.path, desc[1], desc[2]))
+        if kind == "enter":
+            return self.entered(desc[1], fs)
         return desc  # literals
 
     def learn_parameters(self, parameters: dict) -> None:
         """New parameter values: what was worked out from the old ones is forgotten."""
         self.parameters = parameters
         self._returns_memo.clear()
+
+    def entered(self, desc, fs: FileSummary):
+        """What `with desc as name` binds: a project class's __enter__ result, a contextmanager's
+        yield, or the value itself for everything else (files, locks and sockets give themselves)."""
+        if desc[0] == "call":
+            made = self.evaluate(desc[1], fs)
+            if made is not None and made[0] == "func":
+                function = self.function(made[1])
+                if function is not None and any(d.text.endswith("contextmanager") for d in function.decorators):
+                    yielded = {self.evaluate(y, self.files[made[1][0]]) for y in function.yields}
+                    return yielded.pop() if len(yielded) == 1 else None
+        value = self.evaluate(desc, fs)
+        if value is not None and value[0] == "obj":
+            enter = self.find_method(value[1], "__enter__")
+            if enter is not None:
+                return self.returned(enter)
+        return value
 
     def instance_of(self, value):
         """What an annotation names: an instance of a project class, or of an external type."""

@@ -17,6 +17,7 @@ index later resolves across modules:
     ("const", value)          True, False, None or a number
     ("inst", desc)            an instance of what desc names: an annotation (`store: Store`, `-> Path`)
     ("param", "f", "name")    parameter `name` of function `f` (qualname in this module), unannotated
+    ("enter", desc)           what `with desc as name` binds: what entering the context manager gives
     None                      unknown
 """
 from __future__ import annotations
@@ -75,6 +76,7 @@ class Function:
     writes: tuple = ()  # (Write, ...): calls that may write a file, with their data's size (writes.py)
     loops: tuple = ()  # (Loop, ...): loops whose body holds such a call
     returns: list = field(default_factory=list)  # [desc] of its `return` statements' values
+    yields: list = field(default_factory=list)  # [desc] of its `yield` values (a contextmanager's target)
     return_annotation: Desc = None  # ("inst", desc) of `-> X`
 
 
@@ -127,21 +129,34 @@ class _Bind:
     """A deferred assignment on the walk's stack: bind the targets once the value was walked.
     `annotation` is the target's declared type, for an annotated assignment."""
 
-    __slots__ = ("targets", "value", "annotation")
+    __slots__ = ("targets", "value", "annotation", "entered")
 
-    def __init__(self, targets: list, value: ast.AST | None, annotation: ast.AST | None = None):
+    def __init__(self, targets: list, value: ast.AST | None, annotation: ast.AST | None = None,
+                 entered: bool = False):
         self.targets = targets
         self.value = value
         self.annotation = annotation
+        self.entered = entered  # `with value as target`: the target is what entering gives
 
 
 class _Return:
-    """A deferred `return value`, described once the value's own calls were walked."""
+    """A deferred `return value` (or `yield value`), described once the value's own calls were walked."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "into")
 
-    def __init__(self, value: ast.AST):
+    def __init__(self, value: ast.AST, into: str):
         self.value = value
+        self.into = into  # "returns" or "yields"
+
+
+class _Enter:
+    """A deferred `with` item: calls to the context manager's __enter__ and __exit__, recorded once
+    the context expression was walked."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: ast.withitem):
+        self.item = item
 
 
 class _Scope:
@@ -313,6 +328,17 @@ class _Summariser:
         text, hint = callee_text(node)
         return Call(node.lineno, node.col_offset, self.describe(node, scope), (), (), text, hint, -1, bare=True)
 
+    def enter_and_exit(self, item: ast.withitem, scope: _Scope) -> None:
+        """`with X(...)` runs X's __enter__ and __exit__: two calls at the context expression."""
+        desc = self.describe(item.context_expr, scope)
+        if desc is None:
+            return
+        node = item.context_expr
+        text = callee_text(node)[0]
+        for method in ("__enter__", "__exit__"):
+            scope.calls.append(Call(node.lineno, node.col_offset, ("attr", desc, method), (), (),
+                                    f"{text}.{method}", method, -1))
+
     def bind(self, target: ast.AST, desc: Desc, scope: _Scope) -> None:
         kind = type(target)
         if kind is ast.Name:
@@ -438,14 +464,18 @@ class _Summariser:
                 desc = self.describe(node.value, scope) if node.value is not None else None
                 if desc is None and node.annotation is not None:
                     desc = self.annotation(node.annotation, scope)
+                if node.entered and desc is not None:
+                    desc = ("enter", desc)
                 for target in node.targets:
                     self.bind(target, desc, scope)
             elif kind is _Return:
-                scope.function.returns.append(self.describe(node.value, scope))
-            elif kind is ast.Return:
+                getattr(scope.function, node.into).append(self.describe(node.value, scope))
+            elif kind is _Enter:
+                self.enter_and_exit(node.item, scope)
+            elif kind is ast.Return or kind is ast.Yield:
                 if node.value is not None:
                     if scope.function is not None:
-                        push((_Return(node.value), scope, parent))
+                        push((_Return(node.value, "returns" if kind is ast.Return else "yields"), scope, parent))
                     push((node.value, scope, parent))
             elif kind is ast.Call:
                 calls = scope.calls
@@ -490,7 +520,8 @@ class _Summariser:
                     push((stmt, scope, parent))
                 for witem in reversed(node.items):
                     if witem.optional_vars is not None:
-                        push((_Bind([witem.optional_vars], witem.context_expr), scope, parent))
+                        push((_Bind([witem.optional_vars], witem.context_expr, entered=True), scope, parent))
+                    push((_Enter(witem), scope, parent))
                     push((witem.context_expr, scope, parent))
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self.bind_import(node, scope)

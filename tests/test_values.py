@@ -372,3 +372,68 @@ def checksum(stream):
     }
     assert_markers(tmp_path, files)
     flake8_agrees(tmp_path)
+
+
+# -- with protocols -----------------------------------------------------------------------------
+
+def test_with_runs_enter_and_exit_and_binds_what_entering_gives(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+import contextlib
+
+from flask import Flask
+
+from locks import FileLock, Journal
+
+app = Flask(__name__)
+
+
+@contextlib.contextmanager
+def opened(path):
+    handle = open(path)  # error: GEV101
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+@app.post("/job")
+def job():
+    with FileLock("/run/job.lock"):
+        pass
+    with Journal() as journal:
+        journal.append("job")
+    with opened("/srv/config") as config:
+        return config.read()  # error: GEV101
+""",
+        "locks.py": """
+import fcntl
+
+
+class FileLock:
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        self.fh = open(self.path, "w")  # error: GEV101
+        fcntl.flock(self.fh, fcntl.LOCK_EX)  # error: GEV105
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+
+class Journal:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def append(self, line):
+        with open("/srv/journal", "a") as fh:  # error: GEV101
+            fh.write(line)  # error: GEV101
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
