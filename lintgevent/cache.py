@@ -271,7 +271,10 @@ def prune_store(root: str, limit: int) -> None:
     for kind in _subfolders(root, codec.ENTRIES):
         for folder in _subfolders(kind):
             for file in _files(folder):
-                info = file.stat(follow_symlinks=False)
+                try:
+                    info = file.stat(follow_symlinks=False)
+                except OSError:  # renamed or removed since the listing, by a run beside this one
+                    continue
                 if file.name.endswith(ENTRY):
                     entries.append((info.st_mtime, info.st_size, file.path))
                 elif file.name.startswith(TEMPORARY) and now - info.st_mtime > STALE_TEMPORARY:

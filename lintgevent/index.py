@@ -5,6 +5,7 @@ Resolved values are tuples:
     ("class", (path, qualname))   a class of the project
     ("obj", (path, qualname))     an instance of a project class
     ("module", path)              a module of the project
+    ("super", (path, qualname))   `super()` in a method of that class: its bases' methods
     ("ext", "gzip.open()")        anything outside the project, as a catalog name (see catalog.toml)
     ("str", s) / ("strs", (...)) / ("const", v)   literals
     None                          unknown
@@ -135,6 +136,12 @@ class ProjectIndex:
             if method is not None:
                 return ("func", method)
             return self.class_attr(value[1], name)
+        if kind == "super":  # the bases' method, in order
+            for base in self.bases(value[1]):
+                if base[0] == "class":
+                    method = self.find_method(base[1], name)
+                    if method is not None:
+                        return ("func", method)
         return None
 
     def find_method(self, cls_key: tuple, name: str, depth: int = 0) -> tuple | None:
@@ -232,6 +239,8 @@ class ProjectIndex:
             return self.parameters.get((fs.path, desc[1], desc[2]))
         if kind == "enter":
             return self.entered(desc[1], fs)
+        if kind == "super":
+            return ("super", (fs.path, desc[1]))
         return desc  # literals
 
     def learn_parameters(self, parameters: dict) -> None:

@@ -18,6 +18,7 @@ index later resolves across modules:
     ("inst", desc)            an instance of what desc names: an annotation (`store: Store`, `-> Path`)
     ("param", "f", "name")    parameter `name` of function `f` (qualname in this module), unannotated
     ("enter", desc)           what `with desc as name` binds: what entering the context manager gives
+    ("super", "Class")        `super()` inside a method of Class
     None                      unknown
 """
 from __future__ import annotations
@@ -260,6 +261,10 @@ class _Summariser:
             desc = ("str", "")
         else:
             desc = None
+        if desc == ("ref", "builtins.super") and steps and steps[-1] == 0 and scope.function is not None \
+                and scope.function.cls:
+            desc = ("super", scope.function.cls)  # `super()` in a method: its class's bases
+            steps.pop()
         for step in reversed(steps):
             if type(step) is str:
                 if desc is not None and desc[0] == "ref":

@@ -1,7 +1,7 @@
 """Values that flow into parameters: what the callers on the request paths pass.
 
 Context-insensitive and deliberately plain: a parameter takes the one value that every argument
-given for it agrees on (a project object, a catalog type, a function...); arguments that disagree,
+given for it (at import time, or on a request path) agrees on (a project object, a catalog type, a function...); arguments that disagree,
 or cannot be told, leave it unknown.  Defaults and `*args`/`**kwargs` contribute nothing.  New
 parameter values can make new functions reachable, whose calls pass new arguments: reachability
 and the parameters are recomputed in rounds until nothing changes, at most MAX_ROUNDS times.
@@ -23,22 +23,41 @@ def _bound_offset(function) -> int:
     return 0 if any(d.text == "staticmethod" for d in function.decorators) else 1
 
 
-def _calls(index: ProjectIndex, reach: Reachability):
+def _calls(index: ProjectIndex, reached: list[Reachability]):
     """(call, its file, what it calls) for the calls that run: at import time in every module, and
-    in the reached functions."""
+    in the functions reached."""
     for fs in index.files.values():
         for call in fs.module_calls:
             yield call, fs, index.callee(index.evaluate(call.func, fs))
-    for key in reach.parent:
-        fs = index.files[key[0]]
-        for site in reach.sites(key):
-            yield site.call, fs, site.callee
+    seen = set()
+    for reach in reached:
+        for key in reach.parent:
+            if key in seen:
+                continue
+            seen.add(key)
+            fs = index.files[key[0]]
+            for site in reach.sites(key):
+                yield site.call, fs, site.callee
 
 
-def argument_values(index: ProjectIndex, reach: Reachability) -> dict:
+def _import_time(index: ProjectIndex, entries: EntryPoints) -> Reachability:
+    """What runs when the modules are imported: the functions their top-level calls reach
+    (`store = AuditedStore(Disk())` runs `AuditedStore.__init__` and what it calls)."""
+    found = {}
+    for fs in index.files.values():
+        for call in fs.module_calls:
+            callee = index.callee(index.evaluate(call.func, fs))
+            if callee is not None and callee[0] == "func" and index.function(callee[1]) is not None:
+                found.setdefault(callee[1], (0, "import"))
+    reach = Reachability(index, entries)
+    reach.run(found)
+    return reach
+
+
+def argument_values(index: ProjectIndex, reached: list[Reachability]) -> dict:
     """(path, qualname, parameter) -> the value all the calls that run pass for it."""
     offered: dict = {}
-    for call, fs, callee in _calls(index, reach):
+    for call, fs, callee in _calls(index, reached):
         if callee is None or callee[0] != "func":
             continue
         target = index.function(callee[1])
@@ -61,7 +80,7 @@ def solve(index: ProjectIndex, entries: EntryPoints, found: dict) -> Reachabilit
     reach = Reachability(index, entries)
     reach.run(found)
     for _ in range(MAX_ROUNDS):
-        parameters = argument_values(index, reach)
+        parameters = argument_values(index, [_import_time(index, entries), reach])
         if parameters == index.parameters:
             break
         index.learn_parameters(parameters)

@@ -557,6 +557,25 @@ def test_prune_deletes_the_least_recently_used_first(tmp_path):
     assert len(list(outside.rglob("*.entry"))) == 3, "a symlinked folder is not followed"
 
 
+def test_prune_survives_files_renamed_by_a_run_beside_it(tmp_path, monkeypatch):
+    """flake8 -j: another worker renames its temporary file between the listing and the stat."""
+    store = tmp_path / "store"
+    entries = make_entries(store, 4, 1000, time.time() - 86400)
+    moving = store / "summary" / "00" / f"{cache.TEMPORARY}moving"
+    plant(moving, b"x")
+    listed = cache._files
+
+    def list_then_rename(folder):
+        found = listed(folder)
+        if any(entry.path == str(moving) for entry in found):
+            moving.unlink()
+        return found
+
+    monkeypatch.setattr(cache, "_files", list_then_rename)
+    cache.prune_store(str(store), 2_000)
+    assert sum(p.exists() for p in entries) == 1
+
+
 def test_a_run_that_wrote_prunes_the_store_at_most_once_an_hour(project, cache_dir, monkeypatch):
     monkeypatch.setenv("LINTGEVENT_CACHE_MAX_MB", str(64 / 1024))  # 64 KiB
     limit = 64 * 1024

@@ -437,3 +437,49 @@ class Journal:
     }
     assert_markers(tmp_path, files)
     flake8_agrees(tmp_path)
+
+
+# -- inheritance ----------------------------------------------------------------------------------
+
+def test_super_calls_reach_the_bases_methods_and_pass_what_they_are_given(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+from flask import Flask
+
+from models import AuditedStore, Disk
+
+app = Flask(__name__)
+store = AuditedStore(Disk())
+
+
+@app.post("/save")
+def save():
+    store.save(b"data")
+    return "ok"
+""",
+        "models.py": """
+class Disk:
+    def write(self, data):
+        with open("/srv/data", "ab") as fh:  # error: GEV101
+            fh.write(data)  # error: GEV101
+
+
+class Store:
+    def __init__(self, backend):
+        self.backend = backend
+
+    def save(self, data):
+        self.backend.write(data)
+
+
+class AuditedStore(Store):
+    def __init__(self, backend):
+        super().__init__(backend)
+
+    def save(self, data):
+        print("audit")
+        super().save(data)
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
