@@ -241,6 +241,8 @@ class ProjectIndex:
             return self.entered(desc[1], fs)
         if kind == "super":
             return ("super", (fs.path, desc[1]))
+        if kind == "partial":  # calling it calls the function it wraps
+            return self.evaluate(desc[1], fs)
         return desc  # literals
 
     def learn_parameters(self, parameters: dict) -> None:

@@ -19,6 +19,7 @@ index later resolves across modules:
     ("param", "f", "name")    parameter `name` of function `f` (qualname in this module), unannotated
     ("enter", desc)           what `with desc as name` binds: what entering the context manager gives
     ("super", "Class")        `super()` inside a method of Class
+    ("partial", desc)         `functools.partial(desc, ...)`: calling it calls desc
     None                      unknown
 """
 from __future__ import annotations
@@ -126,6 +127,11 @@ def _too_deep(desc: Desc) -> bool:
     return False
 
 
+def _named(node: ast.AST, name: str) -> bool:
+    """`name` or `anything.name`, without walking the chain."""
+    return (type(node) is ast.Name and node.id == name) or (type(node) is ast.Attribute and node.attr == name)
+
+
 class _Bind:
     """A deferred assignment on the walk's stack: bind the targets once the value was walked.
     `annotation` is the target's declared type, for an annotated assignment."""
@@ -222,11 +228,16 @@ class _Summariser:
 
     def describe(self, node: ast.AST, scope: _Scope) -> Desc:
         steps = []
+        base = None  # a descriptor the walk ended on by itself (a partial)
         while True:
             kind = type(node)
             if kind is ast.Attribute:
                 steps.append(node.attr)
                 node = node.value
+            elif kind is ast.Call and node.args and _named(node.func, "partial") \
+                    and self.describe(node.func, scope) == ("ref", "functools.partial"):
+                base = ("partial", self.describe(node.args[0], scope))
+                break
             elif kind is ast.Call:
                 wrapped = next((k.value for k in node.keywords if k.arg == "fileobj"), None)
                 steps.append(0 if wrapped is None else ("fileobj", self.describe(wrapped, scope)))
@@ -244,7 +255,9 @@ class _Summariser:
             if len(steps) > MAX_CHAIN:
                 return None
         kind = type(node)
-        if kind is ast.Name:
+        if base is not None:
+            desc = base
+        elif kind is ast.Name:
             desc = self.lookup(node.id, scope)
         elif kind is ast.Constant:
             value = node.value

@@ -483,3 +483,62 @@ class AuditedStore(Store):
     }
     assert_markers(tmp_path, files)
     flake8_agrees(tmp_path)
+
+
+# -- callbacks ----------------------------------------------------------------------------------
+
+def test_a_function_that_calls_its_parameter_calls_what_its_callers_pass(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+import functools
+
+import gevent
+from flask import Flask
+
+from tasks import export, purge, rotate, with_retries
+
+app = Flask(__name__)
+
+
+def run_task(fn):
+    return fn()
+
+
+def wrap(fn):
+    def inner():
+        return fn()
+    return inner
+
+
+@app.post("/export")
+def start_export():
+    run_task(export)
+    gevent.spawn(wrap(rotate))
+    with_retries(functools.partial(purge, "/srv/old"))
+    return "ok"
+""",
+        "tasks.py": """
+import os
+import shutil
+
+
+def export(kind="json"):
+    with open("/srv/export." + kind, "w") as fh:  # error: GEV101
+        fh.write("x")  # error: GEV101
+
+
+def rotate():
+    os.system("logrotate /etc/app.conf")  # error: GEV102
+
+
+def purge(path):
+    shutil.rmtree(path)  # error: GEV101
+
+
+def with_retries(job):
+    for _ in range(3):
+        job()
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
