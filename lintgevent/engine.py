@@ -137,6 +137,14 @@ def _gc_paused():
             gc.enable()
 
 
+def project_files(project_root: str, config: Config, extra_files: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """What the analysis reads: every Python file below the root but the `index-exclude`d ones,
+    then the files asked for by name that the walk does not hold."""
+    project_root = os.path.abspath(project_root)
+    paths = python_files(project_root, project_root, config.index_exclude)
+    return paths + sorted(set(map(os.path.abspath, extra_files)) - set(paths))
+
+
 def analyse_project(project_root: str, config: Config, use_cache: bool = True,
                     extra_files: tuple[str, ...] = (), sources: dict[str, bytes] | None = None) -> ProjectResult:
     """Check every Python file of a project; findings and errors for all of them.  `sources` gives
@@ -149,8 +157,7 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
                      extra_files: tuple[str, ...], sources: dict[str, bytes]) -> ProjectResult:
     project_root = os.path.abspath(project_root)
     cache = Cache(enabled=use_cache)
-    paths = python_files(project_root, project_root, config.index_exclude)
-    paths += sorted(set(map(os.path.abspath, extra_files)) - set(paths))
+    paths = project_files(project_root, config, extra_files)
     result = ProjectResult(project_root, files=paths)
 
     contents: dict[str, bytes] = {}

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from .config import Config
-from .engine import analyse_project
+from .engine import analyse_project, project_files
 from .findings import FileError, Finding
 from .fixes import CODEMODS
 from .fixes.options import FixOptions
 from .noqa import noqa_map
 from .reporting import reported
-from .sources import SourceError, python_files, read_source
+from .sources import SourceError, read_source
 
 MAX_ROUNDS = 5
 
@@ -46,10 +46,8 @@ class FixResult:
 def _read_project(root: str, config: Config, files: list[str]) -> dict[str, bytes]:
     """The text of every file the engine analyses, read once (the files the engine cannot read are
     left to it: it reports them)."""
-    paths = python_files(os.path.abspath(root), os.path.abspath(root), config.index_exclude)
-    paths += sorted(set(map(os.path.abspath, files)) - set(paths))
     texts = {}
-    for path in paths:
+    for path in project_files(root, config, files):
         try:
             texts[path] = read_source(path, config.max_file_size)
         except SourceError:
