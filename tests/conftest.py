@@ -51,3 +51,27 @@ def run(capsys, monkeypatch, tmp_path):
         return code, out.splitlines(), err
 
     return invoke
+
+
+HANGING_APP = """\
+import gevent
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/hang")
+def hang():
+    gevent.sleep(3600)
+    return "never"
+"""
+
+
+def wsgi_project(root, name: str, app_source: str):
+    """A project of one module, wsgi.py, for `lintgevent verify --app wsgi:app` runs."""
+    project = root / name
+    project.mkdir()
+    (project / "setup.cfg").write_text("")
+    (project / "wsgi.py").write_text(app_source)
+    return project
+

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, live
+from conftest import HANGING_APP, REPO, live, wsgi_project
 from markers import unmarked
 from verify_fixture_fixed import generate
 
@@ -137,10 +137,7 @@ SYSTEM_LINE, COMPRESS_LINE = 12, 18
 
 @live
 def test_app_mode_measures_each_url_and_blames_the_apps_own_lines(tmp_path):
-    project = tmp_path / "shop"
-    project.mkdir()
-    (project / "setup.cfg").write_text("")
-    (project / "wsgi.py").write_text(SMALL_APP)
+    project = wsgi_project(tmp_path, "shop", SMALL_APP)
     (project / "gunicorn.conf.py").write_text('worker_class = "gevent"\n')
     report = tmp_path / "stalls.json"
     done = _lintgevent("verify", "--app", "wsgi:app", "--url", "POST /report", "--url", "/archive",
@@ -175,20 +172,7 @@ def test_an_app_that_cannot_boot_is_a_clear_error_and_leaves_no_process(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.py"]
 
 
-UNANSWERED_APP = """\
-import os
-
-import gevent
-from flask import Flask
-
-app = Flask(__name__)
-
-
-@app.route("/hang")
-def hang():
-    gevent.sleep(3600)
-    return "never"
-
+UNANSWERED_APP = HANGING_APP.replace("import gevent\n", "import os\n\nimport gevent\n") + """
 
 @app.route("/exit")
 def exit_worker():
@@ -203,10 +187,7 @@ def fine():
 
 @live
 def test_a_request_that_does_not_complete_is_a_failure_with_its_own_verdict(tmp_path):
-    project = tmp_path / "site"
-    project.mkdir()
-    (project / "setup.cfg").write_text("")
-    (project / "wsgi.py").write_text(UNANSWERED_APP)
+    project = wsgi_project(tmp_path, "site", UNANSWERED_APP)
     report = tmp_path / "answers.json"
     done = _lintgevent("verify", "--app", "wsgi:app", "--url", "/hang", "--url", "/exit", "--url", "/fine",
                        "--timeout", "1", "--json", str(report), cwd=project, env=dict(os.environ, TMPDIR=str(tmp_path)))

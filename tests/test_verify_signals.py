@@ -11,25 +11,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, live, wait_for
+from conftest import HANGING_APP, REPO, live, wait_for, wsgi_project
 
 from lintgevent.runtime.watchdog import remove_abandoned, workdir_prefix
 
 DEADLINE = 120
 LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 OWN_MODULE = re.compile(r"^import time:.*\| +lintgevent\.\w")
-HANGING_APP = """\
-import gevent
-from flask import Flask
-
-app = Flask(__name__)
-
-
-@app.route("/hang")
-def hang():
-    gevent.sleep(3600)
-    return "never"
-"""
 
 
 def _stat(pid: int) -> tuple[str, int, int] | None:
@@ -130,10 +118,7 @@ def test_a_signal_in_the_middle_of_the_fixture_run_leaves_nothing_behind(tmp_pat
 
 @live
 def test_sigkill_while_an_app_request_hangs_leaves_nothing_behind(tmp_path):
-    project = tmp_path / "site"
-    project.mkdir()
-    (project / "setup.cfg").write_text("")
-    (project / "wsgi.py").write_text(HANGING_APP)
+    project = wsgi_project(tmp_path, "site", HANGING_APP)
     _kill_and_check(["verify", "--app", "wsgi:app", "--url", "/hang"], project, tmp_path, signal.SIGKILL,
                     mark="starting gunicorn")
 
