@@ -156,11 +156,10 @@ def _overrides(args: argparse.Namespace) -> dict:
             "index_exclude": _joined(args.index_exclude)}
 
 
-def _projects(args: argparse.Namespace, notices: list[str], errors: list[FileError] | None = None):
+def _projects(args: argparse.Namespace, notices: list[str], errors: list[FileError]):
     """(root, config, files asked for) for each project the paths belong to; every project's
     configuration is read before any is analysed, so a mistake fails at once.  Paths and folders
     that cannot be read are added to `errors`."""
-    errors = [] if errors is None else errors
     overrides = _overrides(args)
     projects = [(root, paths, load_config(root, overrides, args.config, args.isolated))
                 for root, paths in _paths_by_project(args.paths, errors).items()]
@@ -169,7 +168,7 @@ def _projects(args: argparse.Namespace, notices: list[str], errors: list[FileErr
 
 
 def _show_settings(args: argparse.Namespace) -> int:
-    for root, config, files in _projects(args, []):
+    for root, config, files in _projects(args, [], []):
         print(f"# project root: {root} ({len(files)} files to check)")
         print("\n".join(describe(config)))
     return EXIT_CLEAN
@@ -242,7 +241,7 @@ def run_fix(args: argparse.Namespace) -> int:
     if args.show_settings:
         return _show_settings(args)
     notices: list[str] = []
-    for root, config, files in _projects(args, notices):
+    for root, config, files in _projects(args, notices, errors):
         result = fix_project(root, config, files, FixOptions(args.strategy), use_cache=not args.no_cache)
         errors.extend(result.errors)
         for path in result.changed:

@@ -42,17 +42,22 @@ class Config:
     index_exclude: list = field(default_factory=list)  # left out of the analysis entirely
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     sources: dict = field(default_factory=dict, compare=False)  # option -> where its value came from
+    _selections: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def fingerprint(self) -> str:
         data = {name: getattr(self, name) for name in ANALYSIS}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     def selection(self, root: str, **options) -> Selection:
-        return Selection(root, self.select, self.ignore, self.extend_select, self.extend_ignore,
-                         self.per_file_ignores, **options)
+        """Made once per root and options: the flake8 plugin asks for every file."""
+        key = (root, *sorted(options.items()))
+        if key not in self._selections:
+            self._selections[key] = Selection(root, self.select, self.ignore, self.extend_select,
+                                              self.extend_ignore, self.per_file_ignores, **options)
+        return self._selections[key]
 
 
-OPTIONS = {f.name for f in fields(Config)} - {"sources"}
+OPTIONS = {f.name for f in fields(Config) if f.compare}  # the settings, not their bookkeeping
 
 
 def option_name(name: str, source: str) -> str:
@@ -60,8 +65,10 @@ def option_name(name: str, source: str) -> str:
     dashed = name.replace("_", "-")
     if source == "command line":
         return f"--{dashed}"
-    if source.endswith("[flake8]") or source == "flake8 options":
-        return f"lintgevent-{dashed}" if source.endswith("[flake8]") else f"--lintgevent-{dashed}"
+    if source == "flake8 options":
+        return f"--lintgevent-{dashed}"
+    if source.endswith("[flake8]"):
+        return f"lintgevent-{dashed}"
     return dashed
 
 
@@ -133,8 +140,8 @@ def from_flake8_strings(values: dict[str, str], source: str) -> dict:
     return typed
 
 
-def _apply(values: dict, sources: dict, table: Table, typed: dict | None = None) -> None:
-    for key, value in (typed if typed is not None else table.values).items():
+def _apply(values: dict, sources: dict, table: Table) -> None:
+    for key, value in table.values.items():
         name = key.replace("-", "_")
         if name not in OPTIONS:
             raise ConfigError(f"{table.source}: unknown option `{option_name(name, table.source)}`")
@@ -166,7 +173,7 @@ def load_config(root: str, overrides: dict | None = None, config_file: str | Non
                 _apply(values, sources, table)
         flake8 = flake8_table(root)
         if flake8:
-            _apply(values, sources, flake8, from_flake8_strings(flake8.values, flake8.source))
+            _apply(values, sources, Table(from_flake8_strings(flake8.values, flake8.source), flake8.source))
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     if given:
         _apply(values, sources, Table(given, overrides_source))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .sources import SKIP_DIRS, import_root
 
@@ -47,12 +48,14 @@ def shown(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def read_toml(path: str) -> dict:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise ConfigError(f"{shown(path)}: cannot read: {error.strerror or error}") from None
+def read_toml(path: str, data: bytes | None = None) -> dict:
+    """A TOML file's document (from `data` when the file was read already)."""
+    if data is None:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as error:
+            raise ConfigError(f"{shown(path)}: cannot read: {error.strerror or error}") from None
     try:
         return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as error:
@@ -78,11 +81,12 @@ def lintgevent_table(pyproject: str) -> Table | None:
     mentions lintgevent is not parsed, so an unrelated broken pyproject.toml is not our error."""
     try:
         with open(pyproject, "rb") as handle:
-            if b"lintgevent" not in handle.read():
-                return None
+            data = handle.read()
     except OSError:
         return None
-    table = _table_of(read_toml(pyproject), pyproject)
+    if b"lintgevent" not in data:
+        return None
+    table = _table_of(read_toml(pyproject, data), pyproject)
     return None if table is None else Table(table, f"{shown(pyproject)} [tool.lintgevent]")
 
 
@@ -136,8 +140,12 @@ def find_project_root(path: str) -> str:
     """The root whose configuration applies to `path` (see the module's docstring).  The search for
     a table stops at the top of the repository: a pyproject.toml above it belongs to no project."""
     start = os.path.abspath(path)
-    if not os.path.isdir(start):
-        start = os.path.dirname(start)
+    return _root_of_folder(start if os.path.isdir(start) else os.path.dirname(start))
+
+
+@lru_cache(maxsize=None)
+def _root_of_folder(start: str) -> str:
+    """Once per folder: flake8 asks for every file it checks."""
     nearest_marker = None
     current = start
     while True:

@@ -19,13 +19,12 @@ from .config import Config, load_config
 from .config_files import ConfigError, find_project_root, nested_roots
 from .deployment import DEPLOYMENTS
 from .engine import ProjectResult, analyse_project
-from .findings import Finding
 from .reporting import asked_for, reported
 from .rules import DEFAULT_IGNORED, RULES, UNUSED_NOQA
 from .selection import opted_in
 
 OVERRIDES_SOURCE = "flake8 options"
-_projects: dict[tuple, tuple[Config, ProjectResult, dict[str, list[Finding]]]] = {}
+_projects: dict[tuple, tuple[Config, ProjectResult, dict[str, tuple[list, list]]]] = {}
 _configs: dict[str, Config] = {}
 _broken: set[str] = set()
 
@@ -37,15 +36,17 @@ def _config(root: str, overrides: dict) -> Config:
 
 
 def _project(root: str, overrides: dict, use_cache: bool,
-             extra: tuple[str, ...]) -> tuple[Config, ProjectResult, dict[str, list[Finding]]]:
-    """The project's configuration, result and findings by path, computed once per process."""
+             extra: tuple[str, ...]) -> tuple[Config, ProjectResult, dict[str, tuple[list, list]]]:
+    """The project's configuration, result, and (findings, errors) by path, computed once per process."""
     key = (root, use_cache, extra)
     if key not in _projects:
         config = _config(root, overrides)
         result = analyse_project(root, config, use_cache=use_cache, extra_files=extra)
-        by_path: dict[str, list[Finding]] = {}
+        by_path: dict[str, tuple[list, list]] = {}
         for finding in result.findings:
-            by_path.setdefault(finding.path, []).append(finding)
+            by_path.setdefault(finding.path, ([], []))[0].append(finding)
+        for error in result.errors:
+            by_path.setdefault(error.path, ([], []))[1].append(error)
         _projects[key] = config, result, by_path
     return _projects[key]
 
@@ -126,6 +127,6 @@ class Plugin:
             return
         if not asked_for([path], root, config):
             return
-        broken = [e for e in result.errors if e.path == path]
-        for finding in reported(by_path.get(path, []), [path], root, config, broken, flake8_decides=self.unused_noqa):
+        findings, broken = by_path.get(path, ([], []))
+        for finding in reported(findings, [path], root, config, broken, flake8_decides=self.unused_noqa):
             yield finding.line, finding.col, finding.message, type(self)

@@ -20,6 +20,13 @@ from .summary import ClassInfo, FileSummary, Function
 STDLIB = frozenset(sys.stdlib_module_names)
 # Names resolved through more aliases and re-exports than this are left unknown.
 MAX_RESOLUTION_DEPTH = 64
+CONTEXT_MANAGER = "contextlib.contextmanager"
+
+
+def agreed(values) -> tuple | None:
+    """The join of this one-value lattice: the value they all are, else unknown."""
+    values = set(values)
+    return values.pop() if len(values) == 1 and None not in values else None
 
 
 class ProjectIndex:
@@ -249,6 +256,7 @@ class ProjectIndex:
         """New parameter values: what was worked out from the old ones is forgotten."""
         self.parameters = parameters
         self._returns_memo.clear()
+        self._global_memo.clear()  # a module global may be a call's result: `store = build(Disk)`
 
     def entered(self, desc, fs: FileSummary):
         """What `with desc as name` binds: a project class's __enter__ result, a contextmanager's
@@ -257,9 +265,10 @@ class ProjectIndex:
             made = self.evaluate(desc[1], fs)
             if made is not None and made[0] == "func":
                 function = self.function(made[1])
-                if function is not None and any(d.text.endswith("contextmanager") for d in function.decorators):
-                    yielded = {self.evaluate(y, self.files[made[1][0]]) for y in function.yields}
-                    return yielded.pop() if len(yielded) == 1 else None
+                home = self.files[made[1][0]]
+                if function is not None and any(self.evaluate(d.func, home) == ("ext", CONTEXT_MANAGER)
+                                                for d in function.decorators):
+                    return agreed(self.evaluate(y, home) for y in function.yields)
         value = self.evaluate(desc, fs)
         if value is not None and value[0] == "obj":
             enter = self.find_method(value[1], "__enter__")
@@ -297,10 +306,8 @@ class ProjectIndex:
         return value
 
     def _returned(self, function: Function, fs: FileSummary):
-        values = {self.evaluate(desc, fs) for desc in function.returns if desc != ("const", None)}
-        if len(values) == 1 and None not in values:
-            return values.pop()
-        return self.evaluate(function.return_annotation, fs)
+        value = agreed(self.evaluate(desc, fs) for desc in function.returns if desc != ("const", None))
+        return value if value is not None else self.evaluate(function.return_annotation, fs)
 
     def callee(self, value):
         """What calling a value runs: a project function, a class, or a catalog name."""

@@ -44,6 +44,9 @@ def in_characters(findings: list[Finding], sources: dict[str, bytes]) -> list[Fi
     lines: dict[str, list[str]] = {}
     converted = []
     for finding in findings:
+        if sources[finding.path].isascii():  # bytes are characters
+            converted.append(finding)
+            continue
         if finding.path not in lines:
             lines[finding.path] = split_lines(decode_source(sources[finding.path]))
         text = lines[finding.path]

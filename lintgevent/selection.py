@@ -28,7 +28,6 @@ class Selection:
     def __init__(self, root: str, select: list[str] | None, ignore: list[str] | None,
                  extend_select: list[str], extend_ignore: list[str], per_file_ignores: dict[str, list[str]],
                  default_ignored: tuple[str, ...] = DEFAULT_IGNORED):
-        self.root = root
         self._default_ignored = list(default_ignored)
         self._options = dict(select=select, ignore=ignore, extend_select=extend_select,
                              extend_ignore=extend_ignore)
@@ -60,9 +59,9 @@ class Selection:
 
 
 def opted_in(code: str, select: list[str] | None, extend_select: list[str] | None) -> bool:
-    """A code that is off by default is on only when a selection names its own group (`GEV0`,
-    `GEV002`): `--select GEV` means the rules, not the report on suppressions."""
-    return any(code.startswith(entry) and len(entry) > len("GEV") for entry in (*(select or ()), *(extend_select or ())))
+    """A code that is off by default is on only when a selection names it by its whole code:
+    `--select GEV` means the rules, not the report on suppressions."""
+    return code in (*(select or ()), *(extend_select or ()))
 
 
 def _normalised_pattern(pattern: str, root: str) -> str:

@@ -451,6 +451,8 @@ def test_a_folder_that_cannot_be_read_is_named_and_the_rest_is_checked(tmp_path,
     out, err = capsys.readouterr()
     assert out.splitlines() == [GOOD_FINDING]
     assert err.splitlines() == [f"secret{os.sep}: error: cannot read: Permission denied; skipped"]
+    assert cli.main(["fix", "--no-cache", "--check"]) == 2, "fix names it too, and fails"
+    assert capsys.readouterr().err.splitlines() == [f"secret{os.sep}: error: cannot read: Permission denied; skipped"]
     monkeypatch.setattr(os, "lstat", refuse_inside)
     assert cli.main(["check", "--no-cache", "good.py", "secret/app.py"]) == 1
     out, err = capsys.readouterr()

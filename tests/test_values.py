@@ -542,3 +542,37 @@ def with_retries(job):
     }
     assert_markers(tmp_path, files)
     flake8_agrees(tmp_path)
+
+
+def test_a_module_global_made_by_a_call_learns_the_parameters_of_that_call(tmp_path):
+    """`store = build(DiskStore)`: the global is worth what `build` returns once its parameter is
+    known, though the route asked for it before the parameters were worked out."""
+    files = {
+        "web.py": PATCHED + """
+from flask import Flask
+
+import services
+
+app = Flask(__name__)
+
+
+@app.post("/put")
+def put():
+    services.store.put(b"data")
+    return "ok"
+""",
+        "services.py": """
+class DiskStore:
+    def put(self, data):
+        with open("/srv/store", "ab") as fh:  # error: GEV101
+            fh.write(data)  # error: GEV101
+
+
+def build(kind):
+    return kind()
+
+
+store = build(DiskStore)
+""",
+    }
+    assert_markers(tmp_path, files)
