@@ -76,6 +76,7 @@ def _source_copy(destination: Path) -> Path:
     return destination
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("build") is None, reason="needs build (the test extra)")
 def test_the_sdist_and_the_wheel_build_and_the_wheel_runs_outside_the_tree(tmp_path):
     source = _source_copy(tmp_path / "source")

@@ -64,6 +64,7 @@ def _processes_under(directory) -> list[str]:
 # The fixture run, for real
 
 
+@pytest.mark.slow
 @live
 def test_every_case_of_the_fixture_is_confirmed_live(tmp_path):
     report = tmp_path / "verify.json"
