@@ -5,7 +5,7 @@ import fnmatch
 
 from .catalog import Runner
 from .deployment import Deployment
-from .index import ProjectIndex
+from .index import ProjectIndex, alternatives
 from .summary import Call, FileSummary
 
 ROUTE_HINTS = {"route": None, "get": "GET", "post": "POST", "put": "PUT", "delete": "DELETE",
@@ -115,17 +115,15 @@ class EntryPoints:
     def add_view(self, desc, fs: FileSummary, priority: int, label: str) -> None:
         """A view given as a function, a class instance, or `Class.as_view()`."""
         cls_key = self.view_class(desc, fs)
-        value = ("class", cls_key) if cls_key else self.index.evaluate(desc, fs)
-        if value is None:
-            return
-        if value[0] == "func":
-            self.add(value[1], priority, label)
-        elif value[0] in ("class", "obj"):
-            info = self.index.class_info(value[1])
-            for method in (*VIEW_METHODS, *FALCON_PREFIXES, "__call__"):
-                found = self.index.find_method(value[1], method)
-                if found:
-                    self.add(found, priority, f"{label} ({info.qualname}.{method})")
+        for value in alternatives(("class", cls_key) if cls_key else self.index.evaluate(desc, fs)):
+            if value[0] == "func":
+                self.add(value[1], priority, label)
+            elif value[0] in ("class", "obj"):
+                info = self.index.class_info(value[1])
+                for method in (*VIEW_METHODS, *FALCON_PREFIXES, "__call__"):
+                    found = self.index.find_method(value[1], method)
+                    if found:
+                        self.add(found, priority, f"{label} ({info.qualname}.{method})")
 
     def from_call(self, call: Call, fs: FileSummary) -> None:
         hint = call.hint
@@ -177,18 +175,16 @@ class EntryPoints:
         return runner, self.index.evaluate(call.arg(runner.arg, runner.keyword or None), fs)
 
     def callables(self, value) -> list[tuple]:
-        """Function keys a value runs when called."""
-        if value is None:
-            return []
-        if value[0] == "func":
-            return [value[1]]
-        if value[0] == "obj":
-            method = self.index.find_method(value[1], "__call__")
-            return [method] if method else []
-        if value[0] == "class":
-            method = self.index.find_method(value[1], "__init__")
-            return [method] if method else []
-        return []
+        """Function keys a value (or each of its alternatives) runs when called."""
+        out = []
+        for value in alternatives(value):
+            if value[0] == "func":
+                out.append(value[1])
+            elif value[0] in ("obj", "class"):
+                method = self.index.find_method(value[1], "__call__" if value[0] == "obj" else "__init__")
+                if method:
+                    out.append(method)
+        return out
 
     def from_config(self, patterns: list[str]) -> None:
         """Configured entry points: dotted names (`pkg.mod.func`, `pkg.mod:Class.method`) or globs."""

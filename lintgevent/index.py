@@ -8,7 +8,13 @@ Resolved values are tuples:
     ("super", (path, qualname))   `super()` in a method of that class: its bases' methods
     ("ext", "gzip.open()")        anything outside the project, as a catalog name (see catalog.toml)
     ("str", s) / ("strs", (...)) / ("const", v)   literals
+    ("many", value)               a collection (list, tuple, set, dict values) whose elements are value
+    ("any", (value, ...))         one of a few values: what different returns or callers give
     None                          unknown
+
+The lattice is the union of the known values, at most MAX_ALTERNATIVES of them: an unknown
+alternative adds nothing (a call on it is not judged), and more alternatives than that are unknown,
+so a helper called with everything is not taken to be everything.
 """
 from __future__ import annotations
 
@@ -23,10 +29,41 @@ MAX_RESOLUTION_DEPTH = 64
 CONTEXT_MANAGER = "contextlib.contextmanager"
 
 
-def agreed(values) -> tuple | None:
-    """The join of this one-value lattice: the value they all are, else unknown."""
-    values = set(values)
-    return values.pop() if len(values) == 1 and None not in values else None
+MAX_ALTERNATIVES = 4
+# Methods of a collection that give one of its elements.
+ELEMENT_GETTERS = frozenset({"get", "pop", "setdefault", "popitem", "__getitem__"})
+NOTHING = ("const", None)
+
+
+def join(values) -> tuple | None:
+    """The union of values: one value, ("any", alternatives) for a few, None for none or too many."""
+    members = set()
+    for value in values:
+        if value is None or value == NOTHING:
+            continue
+        if value[0] == "any":
+            members.update(value[1])
+        else:
+            members.add(value)
+    if not members or len(members) > MAX_ALTERNATIVES:
+        return None
+    if len(members) == 1:
+        return members.pop()
+    return ("any", tuple(sorted(members, key=repr)))
+
+
+def alternatives(value) -> tuple:
+    """The values a value may be: none for unknown."""
+    if value is None:
+        return ()
+    return value[1] if value[0] == "any" else (value,)
+
+
+def each(value, apply):
+    """apply() to every alternative of a value, joined; a single value is passed through as is."""
+    if value is not None and value[0] == "any":
+        return join(apply(member) for member in value[1])
+    return apply(value)
 
 
 class ProjectIndex:
@@ -134,6 +171,10 @@ class ProjectIndex:
         if value is None:
             return ("ext", "<unknown>." + name)
         kind = value[0]
+        if kind == "any":
+            return join(self.attr(member, name) for member in value[1])
+        if kind == "many":
+            return ("getter", value[1]) if name in ELEMENT_GETTERS else ("many", value[1])
         if kind == "ext":
             return ("ext", self.catalog.fold(f"{value[1]}.{name}"))
         if kind == "module":
@@ -231,11 +272,10 @@ class ProjectIndex:
                 if wrapped and wrapped[0] == "ext" and wrapped[1].startswith("<"):
                     return wrapped  # a file wrapper over memory or a socket stays what it wraps
             return result
-        if kind == "item" or kind == "div":
-            inner = self.evaluate(desc[1], fs)
-            if inner is not None and inner[0] == "ext":
-                return ("ext", self.catalog.fold(inner[1] + ("[]" if kind == "item" else "/")))
-            return None
+        if kind == "item" or kind == "div" or kind == "iter":
+            return each(self.evaluate(desc[1], fs), lambda inner: self.element(inner, kind))
+        if kind == "items":
+            return ("many", join(self.evaluate(d, fs) for d in desc[1]))
         if kind == "self":
             return ("obj", (fs.path, desc[1]))
         if kind == "cls":
@@ -251,6 +291,16 @@ class ProjectIndex:
         if kind == "partial":  # calling it calls the function it wraps
             return self.evaluate(desc[1], fs)
         return desc  # literals
+
+    def element(self, value, how: str):
+        """`value[...]`, `value / ...` or an element of `for x in value`."""
+        if value is None:
+            return None
+        if value[0] == "many":
+            return None if how == "div" else value[1]
+        if value[0] == "ext":
+            return ("ext", self.catalog.fold(value[1] + ("/" if how == "div" else "[]")))
+        return None
 
     def learn_parameters(self, parameters: dict) -> None:
         """New parameter values: what was worked out from the old ones is forgotten."""
@@ -268,8 +318,10 @@ class ProjectIndex:
                 home = self.files[made[1][0]]
                 if function is not None and any(self.evaluate(d.func, home) == ("ext", CONTEXT_MANAGER)
                                                 for d in function.decorators):
-                    return agreed(self.evaluate(y, home) for y in function.yields)
-        value = self.evaluate(desc, fs)
+                    return join(self.evaluate(y, home) for y in function.yields)
+        return each(self.evaluate(desc, fs), self._entered)
+
+    def _entered(self, value):
         if value is not None and value[0] == "obj":
             enter = self.find_method(value[1], "__enter__")
             if enter is not None:
@@ -280,6 +332,8 @@ class ProjectIndex:
         """What an annotation names: an instance of a project class, or of an external type."""
         if value is None:
             return None
+        if value[0] == "any":
+            return join(self.instance_of(member) for member in value[1])
         if value[0] == "class":
             return ("obj", value[1])
         if value[0] == "ext":
@@ -289,13 +343,18 @@ class ProjectIndex:
     def call_result(self, value):
         if value is None:
             return None
-        if value[0] == "func":
+        kind = value[0]
+        if kind == "any":
+            return join(self.call_result(member) for member in value[1])
+        if kind == "func":
             return self.returned(value[1])
+        if kind == "getter":  # `REGISTRY.get(kind)`: one of the elements
+            return value[1]
         return self.instance_of(value)
 
     def returned(self, key: tuple):
-        """What calling a project function gives: the one value all its `return`s agree on, else
-        its return annotation; unknown when they disagree or cannot be told."""
+        """What calling a project function gives: the union of what its `return`s give, else its
+        return annotation."""
         if key in self._returns_memo:
             return self._returns_memo[key]
         function = self.function(key)
@@ -306,13 +365,15 @@ class ProjectIndex:
         return value
 
     def _returned(self, function: Function, fs: FileSummary):
-        value = agreed(self.evaluate(desc, fs) for desc in function.returns if desc != ("const", None))
+        value = join(self.evaluate(desc, fs) for desc in function.returns)
         return value if value is not None else self.evaluate(function.return_annotation, fs)
 
     def callee(self, value):
-        """What calling a value runs: a project function, a class, or a catalog name."""
+        """What calling a value runs: a project function, a class, or a catalog name (or a few of them)."""
         if value is None:
             return None
+        if value[0] == "any":
+            return join(self.callee(member) for member in value[1])
         if value[0] == "class":
             init = self.find_method(value[1], "__init__")
             return ("func", init) if init else value

@@ -5,7 +5,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from .entrypoints import EntryPoints
-from .index import ProjectIndex
+from .index import ProjectIndex, alternatives
 from .summary import Call
 
 
@@ -50,21 +50,20 @@ class Reachability:
         fs = index.files[key[0]]
         function = fs.functions[key[1]]
         for decorator in function.decorators:
-            value = index.evaluate(decorator.func, fs)
-            if value is None:
-                continue
-            if value[0] == "func":  # @decorator or @factory(...): its inner functions wrap the call
-                yield from index.nested_functions(value[1])
-            elif value[0] in ("class", "obj"):
-                method = index.find_method(value[1], "__call__")
-                if method:
-                    yield method
+            for value in alternatives(index.evaluate(decorator.func, fs)):
+                if value[0] == "func":  # @decorator or @factory(...): its inner functions wrap the call
+                    yield from index.nested_functions(value[1])
+                elif value[0] in ("class", "obj"):
+                    method = index.find_method(value[1], "__call__")
+                    if method:
+                        yield method
         threads_patched = self.entries.threads_patched(key[0])
         for site in self.sites(key):
             if site.offloaded:
                 continue
-            if site.callee is not None and site.callee[0] == "func":
-                yield site.callee[1]
+            for callee in alternatives(site.callee):
+                if callee[0] == "func":
+                    yield callee[1]
             if hops and site.runner is not None:
                 runner, target = site.runner
                 kind = runner.kind

@@ -20,6 +20,8 @@ index later resolves across modules:
     ("enter", desc)           what `with desc as name` binds: what entering the context manager gives
     ("super", "Class")        `super()` inside a method of Class
     ("partial", desc)         `functools.partial(desc, ...)`: calling it calls desc
+    ("items", (desc, ...))    a list, tuple, set or dict literal: its elements (a dict's values)
+    ("iter", desc)            an element of `for name in desc`
     None                      unknown
 """
 from __future__ import annotations
@@ -37,6 +39,8 @@ Desc = tuple | None
 
 # Descriptor chains longer than this are folded to "unknown": keeps the index's resolution shallow.
 MAX_CHAIN = 40
+# A collection literal with more distinct elements than this is not described (a table of data).
+MAX_ITEMS = 8
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 
@@ -80,6 +84,9 @@ class Function:
     returns: list = field(default_factory=list)  # [desc] of its `return` statements' values
     yields: list = field(default_factory=list)  # [desc] of its `yield` values (a contextmanager's target)
     return_annotation: Desc = None  # ("inst", desc) of `-> X`
+    defaults: tuple = ()  # ((parameter, desc), ...): what a parameter is when a call leaves it out
+    star: str = ""  # the name of `*args`, if any
+    double_star: str = ""  # the name of `**kwargs`, if any
 
 
 @dataclass(slots=True)
@@ -136,14 +143,15 @@ class _Bind:
     """A deferred assignment on the walk's stack: bind the targets once the value was walked.
     `annotation` is the target's declared type, for an annotated assignment."""
 
-    __slots__ = ("targets", "value", "annotation", "entered")
+    __slots__ = ("targets", "value", "annotation", "through")
 
     def __init__(self, targets: list, value: ast.AST | None, annotation: ast.AST | None = None,
-                 entered: bool = False):
+                 through: str = ""):
         self.targets = targets
         self.value = value
         self.annotation = annotation
-        self.entered = entered  # `with value as target`: the target is what entering gives
+        # "enter": `with value as target`, the target is what entering gives; "iter": `for target in value`
+        self.through = through
 
 
 class _Return:
@@ -269,7 +277,9 @@ class _Summariser:
                 desc = None
         elif kind in (ast.List, ast.Tuple, ast.Set):
             values = [e.value for e in node.elts if type(e) is ast.Constant and isinstance(e.value, str)]
-            desc = ("strs", tuple(values)) if len(values) == len(node.elts) else None
+            desc = ("strs", tuple(values)) if len(values) == len(node.elts) else self.items(node.elts, scope)
+        elif kind is ast.Dict:
+            desc = self.items(node.values, scope)
         elif kind is ast.JoinedStr:
             desc = ("str", "")
         else:
@@ -295,6 +305,14 @@ class _Summariser:
             else:
                 desc = ("div", desc)
         return None if _too_deep(desc) else desc
+
+    def items(self, elements: list, scope: _Scope) -> Desc:
+        """("items", ...) for the known elements of a collection literal, when there are a few."""
+        if len(elements) > 4 * MAX_ITEMS:
+            return None
+        found = tuple(dict.fromkeys(d for d in (self.describe(e, scope) for e in elements if type(e) is not ast.Starred)
+                                    if d is not None))
+        return ("items", found) if found and len(found) <= MAX_ITEMS else None
 
     def annotation(self, node: ast.AST | None, scope: _Scope, depth: int = 0) -> Desc:
         """("inst", desc) for a type annotation: `Store`, `Optional[Store]`, `Store | None`,
@@ -439,9 +457,13 @@ class _Summariser:
         positional = args.posonlyargs + args.args
         for a in positional[1 if cls and params else 0:] + args.kwonlyargs:
             inner.locals[a.arg] = self.annotation(a.annotation, scope) or ("param", qualname, a.arg)
-        for a in (args.vararg, args.kwarg):
+        defaults = zip(positional[len(positional) - len(args.defaults):], args.defaults)
+        function.defaults = tuple((a.arg, self.describe(d, scope)) for a, d in
+                                  [*defaults, *zip(args.kwonlyargs, args.kw_defaults)] if d is not None)
+        for a, field_name in ((args.vararg, "star"), (args.kwarg, "double_star")):
             if a is not None:
-                inner.locals[a.arg] = None
+                setattr(function, field_name, a.arg)
+                inner.locals[a.arg] = ("param", qualname, a.arg)
         function.return_annotation = self.annotation(node.returns, scope)
         return inner
 
@@ -482,8 +504,8 @@ class _Summariser:
                 desc = self.describe(node.value, scope) if node.value is not None else None
                 if desc is None and node.annotation is not None:
                     desc = self.annotation(node.annotation, scope)
-                if node.entered and desc is not None:
-                    desc = ("enter", desc)
+                if node.through and desc is not None:
+                    desc = (node.through, desc)
                 for target in node.targets:
                     self.bind(target, desc, scope)
             elif kind is _Return:
@@ -538,9 +560,25 @@ class _Summariser:
                     push((stmt, scope, parent))
                 for witem in reversed(node.items):
                     if witem.optional_vars is not None:
-                        push((_Bind([witem.optional_vars], witem.context_expr, entered=True), scope, parent))
+                        push((_Bind([witem.optional_vars], witem.context_expr, through="enter"), scope, parent))
                     push((_Enter(witem), scope, parent))
                     push((witem.context_expr, scope, parent))
+            elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
+                body = node.orelse + node.body if kind is not ast.comprehension else node.ifs
+                for child in reversed(body):
+                    push((child, scope, parent))
+                if type(node.target) is ast.Name and (kind is not ast.comprehension or (
+                        scope.kind == "function" and node.target.id not in scope.locals)):
+                    push((_Bind([node.target], node.iter, through="iter"), scope, parent))
+                else:
+                    push((node.target, scope, parent))
+                push((node.iter, scope, parent))
+            elif kind is ast.ListComp or kind is ast.SetComp or kind is ast.GeneratorExp or kind is ast.DictComp:
+                # The element after its generators, which bind the names it uses.
+                for child in (node.value, node.key) if kind is ast.DictComp else (node.elt,):
+                    push((child, scope, parent))
+                for generator in reversed(node.generators):
+                    push((generator, scope, parent))
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self.bind_import(node, scope)
             elif kind is ast.Name:

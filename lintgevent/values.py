@@ -1,15 +1,17 @@
 """Values that flow into parameters: what the callers on the request paths pass.
 
-Context-insensitive and deliberately plain: a parameter takes the one value that every argument
-given for it (at import time, or on a request path) agrees on (a project object, a catalog type, a function...); arguments that disagree,
-or cannot be told, leave it unknown.  Defaults and `*args`/`**kwargs` contribute nothing.  New
-parameter values can make new functions reachable, whose calls pass new arguments: reachability
-and the parameters are recomputed in rounds until nothing changes, at most MAX_ROUNDS times.
+Context-insensitive and deliberately plain: a parameter takes the union (see index.join) of the
+arguments given for it at import time or on a request path (project objects, catalog types,
+functions...), and its default where a call leaves it out; `*args` and `**kwargs` are collections
+of what the calls pass beyond the named parameters.  A caller's `*seq` or `**mapping` tells
+nothing.  New parameter values can make new functions reachable, whose calls pass new arguments:
+reachability and the parameters are recomputed in rounds until nothing changes, at most
+MAX_ROUNDS times.  Each round only adds alternatives until a slot has more than the join keeps.
 """
 from __future__ import annotations
 
 from .entrypoints import EntryPoints
-from .index import ProjectIndex, agreed
+from .index import ProjectIndex, alternatives, join
 from .reach import Reachability
 
 MAX_ROUNDS = 4
@@ -49,23 +51,48 @@ def _reached_calls(index: ProjectIndex, reached: list[Reachability]):
                 yield from ((site.call, fs, site.callee) for site in reach.sites(key))
 
 
+def _passed(target, call) -> list[tuple[str, object, bool]]:
+    """(parameter, argument descriptor, whether it is one element of `*args`/`**kwargs`) for a call."""
+    params = target.params[_bound_offset(target):]
+    passed = [(name, desc, False) for name, desc in zip(params, call.args)]
+    if target.star:
+        passed += [(target.star, desc, True) for desc in call.args[len(params):]]
+    for name, desc in call.kwargs:
+        if name in params or not target.double_star:
+            passed.append((name, desc, False))
+        else:
+            passed.append((target.double_star, desc, True))
+    given = {name for name, _, _ in passed}
+    passed += [(name, desc, False) for name, desc in target.defaults if name not in given]
+    return passed
+
+
 def argument_values(index: ProjectIndex, calls) -> dict:
-    """(path, qualname, parameter) -> the value all these calls agree on passing for it."""
+    """(path, qualname, parameter) -> the union of what these calls pass for it (its default when a
+    call leaves it out, or when no call is seen); `*args` and `**kwargs` are collections of it."""
     offered: dict = {}
+    collected: set = set()
+    called: set = set()
     for call, fs, callee in calls:
-        if callee is None or callee[0] != "func":
-            continue
-        target = index.function(callee[1])
-        if target is None:
-            continue
-        params = target.params
-        passed = list(zip(params[_bound_offset(target):], call.args))
-        passed += [(name, desc) for name, desc in call.kwargs if name in params]
-        for name, desc in passed:
-            value = index.evaluate(desc, fs) if desc is not None else None
-            offered.setdefault((callee[1][0], target.qualname, name), set()).add(value)
-    agreed_on = {slot: agreed(values) for slot, values in offered.items()}
-    return {slot: value for slot, value in agreed_on.items() if value is not None}
+        for alternative in alternatives(callee):
+            target = index.function(alternative[1]) if alternative[0] == "func" else None
+            if target is None:
+                continue
+            path = alternative[1][0]
+            called.add(alternative[1])
+            for name, desc, element in _passed(target, call):
+                slot = (path, target.qualname, name)
+                offered.setdefault(slot, []).append(index.evaluate(desc, fs) if desc is not None else None)
+                if element:
+                    collected.add(slot)
+    for fs in index.files.values():
+        for function in fs.functions.values():
+            if function.defaults and (fs.path, function.qualname) not in called:
+                for name, desc in function.defaults:
+                    offered.setdefault((fs.path, function.qualname, name), []).append(index.evaluate(desc, fs))
+    joined = {slot: join(values) for slot, values in offered.items()}
+    joined.update({slot: ("many", joined[slot]) for slot in collected})
+    return {slot: value for slot, value in joined.items() if value is not None}
 
 
 def solve(index: ProjectIndex, entries: EntryPoints, found: dict) -> Reachability:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from ..catalog import BlockingCall
 from ..deployment import Deployment
 from ..findings import Finding
-from ..index import ProjectIndex
+from ..index import ProjectIndex, alternatives
 from ..inference import ReceiverInference
 from ..reach import Reachability, Site
 from ..rules import RULES
@@ -15,6 +15,7 @@ from ..summary import FileSummary
 OPEN_FILE_TAGS = frozenset({"<file>", "<memfile>", "<threadfile>", "<socket>"})
 FILE_ARG_KEYWORDS = ("fp", "file", "fsrc", "fdst")
 PATH_KEYWORDS = ("filename", "file", "name", "path")
+A_FILE = ("ext", "<file>")
 
 
 def argument_holds(when: str, site: Site, fs: FileSummary, index: ProjectIndex) -> bool:
@@ -29,17 +30,14 @@ def argument_holds(when: str, site: Site, fs: FileSummary, index: ProjectIndex) 
             desc = next((d for name, d in call.kwargs if name in PATH_KEYWORDS), None)
         if desc is None or desc == ("const", None):
             return False
-        value = index.evaluate(desc, fs)
-        return not (value and value[0] == "ext" and value[1] in OPEN_FILE_TAGS)
+        given = alternatives(index.evaluate(desc, fs))
+        return not given or any(v[0] != "ext" or v[1] not in OPEN_FILE_TAGS for v in given)
     if kind == "file_arg":
-        for position in spec.split(","):
-            desc = call.arg(int(position))
-            if index.evaluate(desc, fs) == ("ext", "<file>"):
-                return True
-        return any(name in FILE_ARG_KEYWORDS and index.evaluate(d, fs) == ("ext", "<file>")
-                   for name, d in call.kwargs)
+        descs = [call.arg(int(position)) for position in spec.split(",")]
+        descs += [d for name, d in call.kwargs if name in FILE_ARG_KEYWORDS]
+        return any(A_FILE in alternatives(index.evaluate(desc, fs)) for desc in descs)
     if kind == "arg0_is":
-        return index.evaluate(call.arg(0), fs) == ("ext", spec)
+        return ("ext", spec) in alternatives(index.evaluate(call.arg(0), fs))
     raise ValueError(f"unknown catalog condition {when!r}")
 
 
@@ -52,24 +50,27 @@ def describe(entry: BlockingCall, site: Site) -> str:
     return text
 
 
-def site_name(site: Site, fs: FileSummary, inference: ReceiverInference) -> str | None:
-    """The catalog name of a call outside the project that runs on the hub (not offloaded)."""
-    if site.offloaded or site.callee is None or site.callee[0] != "ext":
-        return None
-    name = site.callee[1]
-    if name.startswith("<unknown>."):
-        name = inference.refine(fs.path, site.call, name)
-    return name
+def site_names(site: Site, fs: FileSummary, inference: ReceiverInference) -> list[str]:
+    """The catalog names of a call outside the project that runs on the hub (not offloaded): one,
+    or one per alternative its receiver may be."""
+    if site.offloaded:
+        return []
+    names = []
+    for callee in alternatives(site.callee):
+        if callee[0] == "ext":
+            name = callee[1]
+            names.append(inference.refine(fs.path, site.call, name) if name.startswith("<unknown>.") else name)
+    return names
 
 
 def blocking_entry(site: Site, fs: FileSummary, index: ProjectIndex, inference: ReceiverInference,
                    deployment: Deployment) -> BlockingCall | None:
     """The catalog entry by which a call blocks the hub in this deployment, or None."""
-    name = site_name(site, fs, inference)
-    entry = index.catalog.blocking(name) if name is not None else None
-    if entry is None or not deployment.blocks(entry.blocks):
-        return None
-    return entry if argument_holds(entry.when, site, fs, index) else None
+    for name in site_names(site, fs, inference):
+        entry = index.catalog.blocking(name)
+        if entry is not None and deployment.blocks(entry.blocks) and argument_holds(entry.when, site, fs, index):
+            return entry
+    return None
 
 
 def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deployment],

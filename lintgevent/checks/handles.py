@@ -13,7 +13,7 @@ from ..deployment import Deployment
 from ..entrypoints import EntryPoints
 from ..findings import Finding
 from ..handles import Flow, Injection
-from ..index import ProjectIndex
+from ..index import ProjectIndex, alternatives
 from ..rules import RULES
 from ..summary import Call, FileSummary, Function
 
@@ -293,12 +293,9 @@ class TargetCallers:
                 for call in fs.all_calls():
                     value = index.evaluate(call.func, fs)
                     callee = index.callee(value)
-                    if callee is not None and callee[0] == "func":
-                        keys = [callee[1]]
-                    elif callee is None or (callee[0] == "ext" and callee[1].startswith("<unknown>.")):
+                    keys = [c[1] for c in alternatives(callee) if c[0] == "func"]
+                    if callee is None or (callee[0] == "ext" and callee[1].startswith("<unknown>.")):
                         keys = [call.hint]
-                    else:
-                        keys = []
                     runner = self.entries.runner_of(call, fs, value)
                     if runner is not None:
                         keys += self.entries.callables(runner[1])

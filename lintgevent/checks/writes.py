@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from ..catalog import WriteCall
 from ..deployment import Deployment
 from ..findings import Finding
-from ..index import ProjectIndex
+from ..index import ProjectIndex, alternatives
 from ..inference import ReceiverInference
 from ..reach import Reachability, Site
 from ..rules import RULES
 from ..summary import FileSummary, Function
-from .blocking import blocking_entry, site_name
+from .blocking import blocking_entry, site_names
 
 SLEEP_ZERO = ("`{text}` does not count: a sleep of zero only switches to greenlets that are already "
               "runnable, and can come back before the hub polls for IO (measured: 1 MiB chunks with "
@@ -37,17 +37,19 @@ class _Yields:
     def kind(self, site: Site, fs: FileSummary, follow: bool = True) -> str | None:
         """EFFECTIVE, INEFFECTIVE (a sleep of zero), or None for a call that does not yield.  A call
         of a project function yields when that function itself makes an effective yield."""
-        if follow and not site.offloaded and site.callee is not None and site.callee[0] == "func":
-            key = site.callee[1]
-            if self.index.function(key) is None:
-                return None
-            callee_file = self.index.files[key[0]]
-            if any(self.kind(s, callee_file, follow=False) == EFFECTIVE for s in self.reach.sites(key)):
-                return EFFECTIVE
+        functions = [c[1] for c in alternatives(site.callee) if c[0] == "func"]
+        if follow and not site.offloaded and functions:
+            for key in functions:
+                if self.index.function(key) is None:
+                    return None
+                callee_file = self.index.files[key[0]]
+                if not any(self.kind(s, callee_file, follow=False) == EFFECTIVE for s in self.reach.sites(key)):
+                    return None
+            return EFFECTIVE
+        names = site_names(site, fs, self.inference)
+        if not names:
             return None
-        name = site_name(site, fs, self.inference)
-        if name is None:
-            return None
+        name = names[0]
         catalog = self.index.catalog
         entry = catalog.blocking(name)
         if name in catalog.yields_positive:
@@ -87,7 +89,8 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
         real: dict[int, tuple] = {}  # call index -> (Write, WriteCall)
         for write in function.writes:
             site = sites[write.call]
-            spec = index.catalog.writes.get(site_name(site, fs, inference) or "")
+            spec = next((index.catalog.writes[n] for n in site_names(site, fs, inference) if n in index.catalog.writes),
+                        None)
             if spec is not None and blocking_entry(site, fs, index, inference, deployment) is not None:
                 real[write.call] = (write, spec)
         if not real:
