@@ -13,6 +13,11 @@ directory, then prints, each as the best of N runs:
 followed by the ratios cold/parse, warm/parse and cold/flake8-async, and the
 peak memory (max RSS) of the cold run, each next to its target.
 
+With --baseline REF, (b) and (c) are also run with the lintgevent package of
+commit REF of this repository (exported into a temporary directory put first
+on PYTHONPATH), the two taking turns within each round so that noise falls on
+both alike, and each figure is also given as the ratio current/baseline.
+
 A missed target is reported, not treated as an error: the exit status is
 non-zero only when a command fails to run.  Standard library only.
 """
@@ -21,14 +26,18 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +50,7 @@ SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".zip")
 COLD_TARGET = 3.0  # cold run <= 3x parse time
 WARM_TARGET = 0.5  # warm run <= 0.5x parse time
 MEMORY_TARGET = 1_000_000_000  # cold run peak RSS < 1 GB (bytes)
+BASELINE_COLD_LIMIT = 1.25  # the new analysis may add at most 25% to the cold figure
 
 # ru_maxrss is in KiB on Linux and in bytes on macOS.
 RSS_UNIT = 1 if sys.platform == "darwin" else 1024
@@ -70,6 +80,15 @@ class Timing:
     seconds: float
     max_rss: int = 0
     findings: int = 0
+
+
+@dataclass(frozen=True)
+class Version:
+    """A lintgevent to time: the tree put first on PYTHONPATH and its own cache directory."""
+
+    name: str
+    tree: Path
+    cache_dir: Path
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -109,6 +128,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="EXE",
         help="interpreter that runs pip, lintgevent and flake8-async "
         "(default: the one running this script)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also time the lintgevent of this git commit of the repository "
+        "(a hash, a tag, HEAD~3), alternating with the current checkout",
     )
     args = parser.parse_args(argv)
     if args.flake8_async_repeat is None:
@@ -184,17 +209,34 @@ def scan(root: Path) -> Corpus:
     return Corpus(root, files, unparsable, lines)
 
 
-def best_of(repeat: int, label: str, measure: Callable[[], Timing]) -> Timing:
-    """Run `measure` `repeat` times: least time, highest peak RSS, last findings."""
-    timings = []
-    for index in range(1, repeat + 1):
-        progress(f"{label}: run {index}/{repeat}")
-        timings.append(measure())
+def best(timings: Sequence[Timing]) -> Timing:
+    """Least time, highest peak RSS, last findings."""
     return Timing(
         seconds=min(t.seconds for t in timings),
         max_rss=max(t.max_rss for t in timings),
         findings=timings[-1].findings,
     )
+
+
+def best_of(repeat: int, label: str, measure: Callable[[], Timing]) -> Timing:
+    """Run `measure` `repeat` times and keep the best."""
+    timings = []
+    for index in range(1, repeat + 1):
+        progress(f"{label}: run {index}/{repeat}")
+        timings.append(measure())
+    return best(timings)
+
+
+def best_of_each(repeat: int, label: str, versions: Sequence[Version],
+                 measure: Callable[[Version], Timing]) -> list[Timing]:
+    """Run `measure` `repeat` times on each version, the versions taking turns within
+    each round so that noise falls on all alike, and keep the best of each."""
+    timings: list[list[Timing]] = [[] for _ in versions]
+    for index in range(1, repeat + 1):
+        for version, runs in zip(versions, timings):
+            progress(f"{label}, {version.name}: run {index}/{repeat}")
+            runs.append(measure(version))
+    return [best(runs) for runs in timings]
 
 
 def time_parse(corpus: Corpus) -> Timing:
@@ -214,7 +256,12 @@ def run_timed(command: Sequence[str], cwd: Path, env: dict[str, str]) -> Timing:
         start = time.perf_counter()
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # Ctrl-C: stop the child before its directories are removed
+            proc.kill()
+            proc.wait()
+            raise
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -246,12 +293,63 @@ def batches(paths: Sequence[Path]) -> Iterator[list[str]]:
         yield batch
 
 
-def lintgevent_env(cache_dir: Path) -> dict[str, str]:
-    """Environment that imports lintgevent from this checkout and keeps its cache in `cache_dir`."""
+def git(*arguments: str) -> bytes:
+    """Standard output of a git command run in this repository."""
+    command = ["git", "-C", str(REPO_ROOT), *arguments]
+    result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
+    if result.returncode != 0:
+        stderr = result.stderr.decode(errors="replace").strip()
+        raise BenchError(f"{shorten(command)} failed: {stderr}")
+    return result.stdout
+
+
+def resolve(ref: str) -> str:
+    """The commit that `ref` names in this repository."""
+    return git("rev-parse", "--verify", "--end-of-options", f"{ref}^{{commit}}").decode().strip()
+
+
+def export_package(commit: str, tree: Path) -> None:
+    """Write the lintgevent package of `commit` into `tree` (git archive: no worktree, no trace)."""
+    archive = git("archive", "--format=tar", commit, "lintgevent")
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tree, filter="data")
+
+
+@contextmanager
+def lintgevent_versions(baseline: str | None) -> Iterator[list[Version]]:
+    """This checkout, then the baseline commit if given, each with an empty cache directory,
+    all in one temporary directory removed at the end."""
+    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="store-", dir=CACHE_ROOT) as store:
+        versions = [Version("current", REPO_ROOT, Path(store, "cache-current"))]
+        if baseline:
+            tree = Path(store, "baseline")
+            export_package(baseline, tree)
+            versions.append(Version("baseline", tree, Path(store, "cache-baseline")))
+        for version in versions:
+            version.cache_dir.mkdir()
+        yield versions
+
+
+def lintgevent_env(version: Version) -> dict[str, str]:
+    """Environment that imports lintgevent from `version`'s tree and keeps its cache apart."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    env["LINTGEVENT_CACHE_DIR"] = str(cache_dir)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(version.tree), env.get("PYTHONPATH")]))
+    env["LINTGEVENT_CACHE_DIR"] = str(version.cache_dir)
     return env
+
+
+def check_import(python: str, corpus: Corpus, version: Version) -> None:
+    """Fail unless lintgevent, run where the benchmark runs it, comes from `version`'s tree
+    (and not from the editable install of this checkout or from the code base)."""
+    command = [python, "-c", "import lintgevent; print(lintgevent.__file__)"]
+    result = subprocess.run(command, cwd=corpus.root, env=lintgevent_env(version),
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    found = result.stdout.strip()
+    expected = version.tree / "lintgevent" / "__init__.py"
+    if result.returncode != 0 or Path(found).resolve() != expected.resolve():
+        raise BenchError(f"{version.name}: `import lintgevent` in {corpus.root} gives "
+                         f"{found or result.stderr.strip()[-2000:]!r}, not {expected}")
 
 
 def lintgevent_command(python: str, no_cache: bool) -> list[str]:
@@ -259,8 +357,8 @@ def lintgevent_command(python: str, no_cache: bool) -> list[str]:
     return command + ["--no-cache"] if no_cache else command
 
 
-def time_lintgevent(python: str, corpus: Corpus, no_cache: bool, cache_dir: Path) -> Timing:
-    return run_timed(lintgevent_command(python, no_cache), corpus.root, lintgevent_env(cache_dir))
+def time_lintgevent(python: str, corpus: Corpus, version: Version, no_cache: bool) -> Timing:
+    return run_timed(lintgevent_command(python, no_cache), corpus.root, lintgevent_env(version))
 
 
 def time_flake8_async(python: str, corpus: Corpus) -> Timing:
@@ -282,7 +380,8 @@ def megabytes(size: int) -> str:
     return f"{size / 1_000_000:,.1f} MB"
 
 
-def report_corpus(label: str, corpus: Corpus, args: argparse.Namespace) -> None:
+def report_corpus(label: str, corpus: Corpus, args: argparse.Namespace,
+                  baseline: str | None) -> None:
     print(f"code base: {label}")
     print(f"root:      {corpus.root}")
     print(f"files:     {len(corpus.files) + len(corpus.unparsable):,} .py files, "
@@ -292,6 +391,9 @@ def report_corpus(label: str, corpus: Corpus, args: argparse.Namespace) -> None:
         more = ", ..." if len(corpus.unparsable) > 3 else ""
         print(f"           {len(corpus.unparsable)} not parseable by ast ({names}{more}):"
               " left out of (a) and (d)")
+    if baseline:
+        print(f"baseline:  lintgevent of {args.baseline} ({baseline}), "
+              "alternating with the current checkout in (b) and (c)")
     print(f"timings:   best of {args.repeat} run(s), flake8-async best of "
           f"{args.flake8_async_repeat}\n", flush=True)
 
@@ -303,10 +405,18 @@ def report_timing(label: str, timing: Timing, tool: bool = True) -> None:
     print(line, flush=True)
 
 
-def report_targets(parse: Timing, cold: Timing, warm: Timing, flake8: Timing | None) -> None:
+def report_each(label: str, versions: Sequence[Version], timings: Sequence[Timing]) -> None:
+    """The current checkout's timing under `label`, each other version's below it."""
+    report_timing(label, timings[0])
+    for version, timing in zip(versions[1:], timings[1:]):
+        report_timing(f"    {version.name}", timing)
+
+
+def report_targets(title: str, parse: Timing, cold: Timing, warm: Timing,
+                   flake8: Timing | None) -> None:
     cold_ratio = cold.seconds / parse.seconds
     warm_ratio = warm.seconds / parse.seconds
-    print("\nratios and targets")
+    print(f"\n{title}")
     print(f"  cold / parse          {cold_ratio:8.3f}x   target <= {COLD_TARGET}x"
           f"      {verdict(cold_ratio <= COLD_TARGET)}")
     print(f"  warm / parse          {warm_ratio:8.3f}x   target <= {WARM_TARGET}x"
@@ -317,50 +427,85 @@ def report_targets(parse: Timing, cold: Timing, warm: Timing, flake8: Timing | N
           f"{megabytes(MEMORY_TARGET)}   {verdict(cold.max_rss < MEMORY_TARGET)}")
 
 
-def benchmark(label: str, root: Path, args: argparse.Namespace) -> None:
+def report_comparison(colds: Sequence[Timing], warms: Sequence[Timing]) -> None:
+    """Current against baseline: each figure, both values and their ratio."""
+    (cold, base_cold), (warm, base_warm) = colds, warms
+    cold_ratio = cold.seconds / base_cold.seconds
+    warm_ratio = warm.seconds / base_warm.seconds
+    print(f"\n{'current / baseline':<22}{'current':>12}{'baseline':>13}{'ratio':>11}")
+    print(f"  {'cold':<20}{cold.seconds:10.3f} s{base_cold.seconds:11.3f} s{cold_ratio:10.3f}x")
+    print(f"  {'warm':<20}{warm.seconds:10.3f} s{base_warm.seconds:11.3f} s{warm_ratio:10.3f}x")
+    print(f"  {'cold peak RSS':<20}{megabytes(cold.max_rss):>12}{megabytes(base_cold.max_rss):>13}"
+          f"{cold.max_rss / base_cold.max_rss:10.3f}x")
+    print(f"  cold current/baseline = {cold_ratio:.2f}x (limit {BASELINE_COLD_LIMIT}x)"
+          f"   {verdict(cold_ratio <= BASELINE_COLD_LIMIT)}")
+    print(f"  warm current/baseline = {warm_ratio:.2f}x")
+
+
+def prepare(python: str, corpus: Corpus, version: Version) -> None:
+    """Check where `version` is imported from, then fill its cache (and write its bytecode)
+    in one untimed run."""
+    check_import(python, corpus, version)
+    progress(f"lintgevent, {version.name}: filling the cache")
+    time_lintgevent(python, corpus, version, no_cache=False)
+
+
+def benchmark(label: str, root: Path, args: argparse.Namespace, baseline: str | None) -> None:
     if not root.is_dir():
         raise BenchError(f"not a directory: {root}")
     progress(f"scanning {root}")
     corpus = scan(root)
     if not corpus.files:
         raise BenchError(f"no parseable .py files under {root}")
-    report_corpus(label, corpus, args)
+    report_corpus(label, corpus, args, baseline)
     python, repeat = args.python, args.repeat
     parse = best_of(repeat, "(a) ast.parse", lambda: time_parse(corpus))
     report_timing("(a) ast.parse, in-process (read + parse)", parse, tool=False)
-    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="store-", dir=CACHE_ROOT) as store:
-        cache_dir = Path(store)
-        cold = best_of(repeat, "(b) lintgevent cold",
-                       lambda: time_lintgevent(python, corpus, no_cache=True, cache_dir=cache_dir))
-        report_timing("(b) lintgevent check --no-cache (cold)", cold)
-        progress("(c) lintgevent warm: filling the cache")
-        time_lintgevent(python, corpus, no_cache=False, cache_dir=cache_dir)
-        warm = best_of(repeat, "(c) lintgevent warm",
-                       lambda: time_lintgevent(python, corpus, no_cache=False, cache_dir=cache_dir))
-        report_timing("(c) lintgevent check (warm cache)", warm)
+    with lintgevent_versions(baseline) as versions:
+        for version in versions:
+            prepare(python, corpus, version)
+        colds = best_of_each(repeat, "(b) lintgevent cold", versions,
+                             lambda v: time_lintgevent(python, corpus, v, no_cache=True))
+        report_each("(b) lintgevent check --no-cache (cold)", versions, colds)
+        warms = best_of_each(repeat, "(c) lintgevent warm", versions,
+                             lambda v: time_lintgevent(python, corpus, v, no_cache=False))
+        report_each("(c) lintgevent check (warm cache)", versions, warms)
     flake8 = None
     if args.flake8_async_repeat:
         flake8 = best_of(args.flake8_async_repeat, "(d) flake8-async",
                          lambda: time_flake8_async(python, corpus))
         report_timing("(d) flake8-async (standalone)", flake8)
-    report_targets(parse, cold, warm, flake8)
+    for version, cold, warm in zip(versions, colds, warms):
+        title = f"ratios and targets, {version.name}" if baseline else "ratios and targets"
+        report_targets(title, parse, cold, warm, flake8)
+    if baseline:
+        report_comparison(colds, warms)
+
+
+def interrupt(signum: int, frame) -> None:
+    """SIGTERM (a `timeout`, CI cancelling) ends the run like Ctrl-C: children stopped, temp dirs removed."""
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
+        baseline = resolve(args.baseline) if args.baseline else None
         if args.source:
-            benchmark(str(args.source), args.source.resolve(), args)
+            benchmark(str(args.source), args.source.resolve(), args, baseline)
             return 0
         sdist = download_sdist(args.python, args.package)
         CACHE_ROOT.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="work-", dir=CACHE_ROOT) as work:
             root = unpack(sdist, Path(work))
-            benchmark(args.package, root, args)
+            benchmark(args.package, root, args, baseline)
     except (BenchError, OSError) as error:
         print(f"bench_check: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("bench_check: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

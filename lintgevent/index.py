@@ -36,10 +36,11 @@ NOTHING = ("const", None)
 
 
 def join(values) -> tuple | None:
-    """The union of values: one value, ("any", alternatives) for a few, None for none or too many."""
+    """The union of values: one value, ("any", alternatives) for a few, None for none or too many.
+    `None` the constant and calls on unknown receivers are no value."""
     members = set()
     for value in values:
-        if value is None or value == NOTHING:
+        if value is None or value == NOTHING or (value[0] == "ext" and value[1].startswith("<unknown>.")):
             continue
         if value[0] == "any":
             members.update(value[1])
@@ -282,14 +283,17 @@ class ProjectIndex:
             return ("class", (fs.path, desc[1]))
         if kind == "inst":
             return self.instance_of(self.evaluate(desc[1], fs))
-        if kind == "param":
-            return self.parameters.get((fs.path, desc[1], desc[2]))
+        if kind == "param":  # what the callers pass, else what its annotation says
+            passed = self.parameters.get((fs.path, desc[1], desc[2]))
+            return passed if passed is not None else self.evaluate(desc[3], fs)
         if kind == "enter":
             return self.entered(desc[1], fs)
         if kind == "super":
             return ("super", (fs.path, desc[1]))
         if kind == "partial":  # calling it calls the function it wraps
             return self.evaluate(desc[1], fs)
+        if kind == "typed":  # `name: Annotation = value`: the value, else what the annotation says
+            return join([self.evaluate(desc[1], fs)]) or self.evaluate(desc[2], fs)
         return desc  # literals
 
     def element(self, value, how: str):

@@ -16,12 +16,14 @@ index later resolves across modules:
     ("strs", ("a", "b"))      a list or tuple of string literals
     ("const", value)          True, False, None or a number
     ("inst", desc)            an instance of what desc names: an annotation (`store: Store`, `-> Path`)
-    ("param", "f", "name")    parameter `name` of function `f` (qualname in this module), unannotated
+    ("param", "f", "name", a) parameter `name` of function `f` (qualname in this module), with the
+                              ("inst", desc) of its annotation or None: what it is when no caller tells
     ("enter", desc)           what `with desc as name` binds: what entering the context manager gives
     ("super", "Class")        `super()` inside a method of Class
     ("partial", desc)         `functools.partial(desc, ...)`: calling it calls desc
     ("items", (desc, ...))    a list, tuple, set or dict literal: its elements (a dict's values)
     ("iter", desc)            an element of `for name in desc`
+    ("typed", desc, a)        `name: A = desc`: desc, or what the annotation a (an "inst") says
     None                      unknown
 """
 from __future__ import annotations
@@ -123,13 +125,13 @@ class FileSummary:
 def _too_deep(desc: Desc) -> bool:
     """Descriptors nest through local variables (`x = x.next()` ten thousand times): fold the deep
     ones to unknown, so the index, the cache and pickle never recurse far."""
-    stack = [(desc, 1)]
+    stack = [(desc, 1)] if desc is not None else []
     while stack:
         current, depth = stack.pop()
         if depth > MAX_CHAIN:
             return True
-        for part in current[1:] if type(current) is tuple else ():
-            if type(part) is tuple and part and part[0] in ("attr", "call", "item", "div"):
+        for part in current:
+            if type(part) is tuple:
                 stack.append((part, depth + 1))
     return False
 
@@ -456,14 +458,14 @@ class _Summariser:
                 inner.locals[params[0]] = ("cls", cls) if "classmethod" in kinds else ("self", cls)
         positional = args.posonlyargs + args.args
         for a in positional[1 if cls and params else 0:] + args.kwonlyargs:
-            inner.locals[a.arg] = self.annotation(a.annotation, scope) or ("param", qualname, a.arg)
+            inner.locals[a.arg] = ("param", qualname, a.arg, self.annotation(a.annotation, scope))
         defaults = zip(positional[len(positional) - len(args.defaults):], args.defaults)
         function.defaults = tuple((a.arg, self.describe(d, scope)) for a, d in
                                   [*defaults, *zip(args.kwonlyargs, args.kw_defaults)] if d is not None)
         for a, field_name in ((args.vararg, "star"), (args.kwarg, "double_star")):
             if a is not None:
                 setattr(function, field_name, a.arg)
-                inner.locals[a.arg] = ("param", qualname, a.arg)
+                inner.locals[a.arg] = ("param", qualname, a.arg, None)
         function.return_annotation = self.annotation(node.returns, scope)
         return inner
 
@@ -502,8 +504,9 @@ class _Summariser:
             kind = type(node)
             if kind is _Bind:  # after the value's own calls were walked
                 desc = self.describe(node.value, scope) if node.value is not None else None
-                if desc is None and node.annotation is not None:
-                    desc = self.annotation(node.annotation, scope)
+                declared = self.annotation(node.annotation, scope) if node.annotation is not None else None
+                if declared is not None:
+                    desc = ("typed", desc, declared) if desc is not None else declared
                 if node.through and desc is not None:
                     desc = (node.through, desc)
                 for target in node.targets:

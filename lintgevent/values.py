@@ -40,6 +40,21 @@ def _import_time(index: ProjectIndex, entries: EntryPoints, module_calls: list[t
     return reach
 
 
+def is_test_module(module: str) -> bool:
+    """Test code by its module name: a `tests`/`test` package, `test_*`, `*_test` or `conftest`."""
+    return any(part in ("tests", "test", "conftest") or part.startswith("test_") or part.endswith("_test")
+               for part in module.split("."))
+
+
+def _program_calls(index: ProjectIndex) -> list[tuple]:
+    """(call, its file, what it calls) for the calls anywhere outside test code that may call a
+    project function: startup code (`main()`, an app factory) is where objects are wired."""
+    names = {qualname.rsplit(".", 1)[-1] for fs in index.files.values() for qualname in (*fs.functions, *fs.classes)}
+    return [(call, fs, index.callee(index.evaluate(call.func, fs)))
+            for fs in index.files.values() if not is_test_module(fs.module)
+            for call in fs.all_calls() if call.hint in names and (call.args or call.kwargs)]
+
+
 def _reached_calls(index: ProjectIndex, reached: list[Reachability]):
     """(call, its file, what it calls) for the calls of the functions reached, each function once."""
     seen = set()
@@ -69,7 +84,8 @@ def _passed(target, call) -> list[tuple[str, object, bool]]:
 
 def argument_values(index: ProjectIndex, calls) -> dict:
     """(path, qualname, parameter) -> the union of what these calls pass for it (its default when a
-    call leaves it out, or when no call is seen); `*args` and `**kwargs` are collections of it."""
+    call leaves it out, or when no call is seen), None when that is unknown; `*args` and
+    `**kwargs` are collections of it."""
     offered: dict = {}
     collected: set = set()
     called: set = set()
@@ -91,19 +107,22 @@ def argument_values(index: ProjectIndex, calls) -> dict:
                 for name, desc in function.defaults:
                     offered.setdefault((fs.path, function.qualname, name), []).append(index.evaluate(desc, fs))
     joined = {slot: join(values) for slot, values in offered.items()}
-    joined.update({slot: ("many", joined[slot]) for slot in collected})
-    return {slot: value for slot, value in joined.items() if value is not None}
+    joined.update({slot: ("many", joined[slot]) for slot in collected if joined[slot] is not None})
+    return joined
 
 
 def solve(index: ProjectIndex, entries: EntryPoints, found: dict) -> Reachability:
     """Reachability from `found`, with the parameters the calls that run fill; the index keeps
-    the parameters of the last round."""
+    the parameters of the last round.  A parameter that no call that runs fills takes what the
+    rest of the program (outside tests) passes."""
     reach = Reachability(index, entries)
     reach.run(found)
     for _ in range(MAX_ROUNDS):
         module_calls = _import_time_calls(index)
         import_time = _import_time(index, entries, module_calls)
-        parameters = argument_values(index, [*module_calls, *_reached_calls(index, [import_time, reach])])
+        offered = argument_values(index, _program_calls(index))
+        offered.update(argument_values(index, [*module_calls, *_reached_calls(index, [import_time, reach])]))
+        parameters = {slot: value for slot, value in offered.items() if value is not None}
         if parameters == index.parameters:
             break
         index.learn_parameters(parameters)

@@ -466,3 +466,12 @@ def test_the_warnings_of_compiling_checked_code_are_not_printed(tmp_path):
     done = subprocess.run([sys.executable, "-W", "default", "-m", "lintgevent", "check", "--no-cache"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert_analysed(done)
+
+
+def test_a_collection_nested_in_itself_ten_thousand_times_is_folded_to_unknown(tmp_path):
+    body = "    x = [x, open]\n" * 10_000
+    (tmp_path / "app.py").write_text(f"import gevent\n\n\ndef f():\n    x = None\n{body}    return x[0]\n")
+    result = analyse_project(str(tmp_path), load_config(str(tmp_path)), use_cache=True)
+    assert result.errors == []
+    again = analyse_project(str(tmp_path), load_config(str(tmp_path)), use_cache=True)
+    assert again.findings == result.findings
