@@ -26,7 +26,8 @@ from .summary import ClassInfo, FileSummary, Function
 STDLIB = frozenset(sys.stdlib_module_names)
 # Names resolved through more aliases and re-exports than this are left unknown.
 MAX_RESOLUTION_DEPTH = 64
-CONTEXT_MANAGER = "contextlib.contextmanager"
+CONTEXT_MANAGERS = frozenset({("ext", "contextlib.contextmanager")})
+PROPERTIES = frozenset({("ext", "builtins.property"), ("ext", "functools.cached_property")})
 
 
 MAX_ALTERNATIVES = 4
@@ -67,6 +68,12 @@ def each(value, apply):
     return apply(value)
 
 
+def is_test_module(module: str) -> bool:
+    """Test code by its module name: a `tests`/`test` package, `test_*`, `*_test` or `conftest`."""
+    return any(part in ("tests", "test", "conftest") or part.startswith("test_") or part.endswith("_test")
+               for part in module.split("."))
+
+
 class ProjectIndex:
     def __init__(self, summaries: list[FileSummary], roots: dict[str, str], catalog: Catalog):
         """`roots` maps each summary's path to its import root directory."""
@@ -75,9 +82,14 @@ class ProjectIndex:
         self.root_of = roots
         self.by_root: dict[str, dict[str, FileSummary]] = {}
         self.by_name: dict[str, list[FileSummary]] = {}
+        # "pkg.mod.name" -> [(desc, file)] of `mod.name = ...` assignments made in other modules
+        self.assigned: dict[str, list] = {}
         for s in summaries:
             self.by_root.setdefault(roots[s.path], {})[s.module] = s
             self.by_name.setdefault(s.module, []).append(s)
+            if not is_test_module(s.module):  # tests wire fakes, not the program
+                for dotted, desc in s.assigned.items():
+                    self.assigned.setdefault(dotted, []).append((desc, s))
         self._global_memo: dict = {}
         self._method_memo: dict = {}
         self._ancestor_memo: dict = {}
@@ -154,14 +166,23 @@ class ProjectIndex:
         root = self.root_of[fs.path]
         if name in fs.imports:
             return self.resolve_global(".".join([fs.imports[name], *rest[1:]]), root)
-        if name in fs.globals:
-            value = self._guarded(("global", fs.path, name), lambda: self.evaluate(fs.globals[name], fs))
+        elsewhere = self.assigned.get(f"{fs.module}.{name}" if fs.module else name)
+        if name in fs.globals or elsewhere:
+            value = self._guarded(("global", fs.path, name), lambda: self._module_global(fs, name, elsewhere))
             return self.attrs(value, rest[1:])
         if fs.is_package:
             sub = self.find_module(f"{fs.module}.{name}" if fs.module else name, root)
             if sub is not None:
                 return self.resolve_in_module(sub, rest[1:])
         return None
+
+    def _module_global(self, fs: FileSummary, name: str, elsewhere: list | None):
+        """What a module global holds: its own assignments and annotation, and what other modules
+        assign to it (`config.settings = Settings()`)."""
+        own = self.evaluate(fs.globals.get(name), fs)
+        if not elsewhere:
+            return own
+        return join([own, *(self.evaluate(desc, home) for desc, home in elsewhere)])
 
     def attrs(self, value, names: list[str]):
         for name in names:
@@ -183,7 +204,7 @@ class ProjectIndex:
         if kind in ("class", "obj"):
             method = self.find_method(value[1], name)
             if method is not None:
-                return ("func", method)
+                return self.returned(method) if kind == "obj" and self.is_property(method) else ("func", method)
             return self.class_attr(value[1], name)
         if kind == "super":  # the bases' method, in order
             for base in self.bases(value[1]):
@@ -292,6 +313,8 @@ class ProjectIndex:
             return ("super", (fs.path, desc[1]))
         if kind == "partial":  # calling it calls the function it wraps
             return self.evaluate(desc[1], fs)
+        if kind == "one_of":
+            return join(self.evaluate(d, fs) for d in desc[1])
         if kind == "typed":  # `name: Annotation = value`: the value, else what the annotation says
             return join([self.evaluate(desc[1], fs)]) or self.evaluate(desc[2], fs)
         return desc  # literals
@@ -312,17 +335,21 @@ class ProjectIndex:
         self._returns_memo.clear()
         self._global_memo.clear()  # a module global may be a call's result: `store = build(Disk)`
 
+    def decorated_with(self, key: tuple, names) -> bool:
+        """Whether a project function has a decorator that resolves to one of `names`."""
+        function, home = self.function(key), self.files[key[0]]
+        return function is not None and any(self.evaluate(d.func, home) in names for d in function.decorators)
+
+    def is_property(self, key: tuple) -> bool:
+        return self.decorated_with(key, PROPERTIES)
+
     def entered(self, desc, fs: FileSummary):
         """What `with desc as name` binds: a project class's __enter__ result, a contextmanager's
         yield, or the value itself for everything else (files, locks and sockets give themselves)."""
         if desc[0] == "call":
             made = self.evaluate(desc[1], fs)
-            if made is not None and made[0] == "func":
-                function = self.function(made[1])
-                home = self.files[made[1][0]]
-                if function is not None and any(self.evaluate(d.func, home) == ("ext", CONTEXT_MANAGER)
-                                                for d in function.decorators):
-                    return join(self.evaluate(y, home) for y in function.yields)
+            if made is not None and made[0] == "func" and self.decorated_with(made[1], CONTEXT_MANAGERS):
+                return join(self.evaluate(y, self.files[made[1][0]]) for y in self.function(made[1]).yields)
         return each(self.evaluate(desc, fs), self._entered)
 
     def _entered(self, value):

@@ -24,6 +24,7 @@ index later resolves across modules:
     ("items", (desc, ...))    a list, tuple, set or dict literal: its elements (a dict's values)
     ("iter", desc)            an element of `for name in desc`
     ("typed", desc, a)        `name: A = desc`: desc, or what the annotation a (an "inst") says
+    ("one_of", (desc, ...))   what a name assigned in several places (branches, methods) may hold
     None                      unknown
 """
 from __future__ import annotations
@@ -43,6 +44,9 @@ Desc = tuple | None
 MAX_CHAIN = 40
 # A collection literal with more distinct elements than this is not described (a table of data).
 MAX_ITEMS = 8
+# An `if` in a function with more locals than this keeps the last assignment of a name, not both
+# branches' (copying the locals at every `if` of a huge generated function would cost too much).
+MAX_BRANCH_LOCALS = 256
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 
@@ -114,6 +118,7 @@ class FileSummary:
     imports_gevent: bool = False
     injectors: dict = field(default_factory=dict)  # decorator (function or class) qualname -> Injection
     escapes: dict = field(default_factory=dict)  # function qualname -> Escapes (see handles.py)
+    assigned: dict = field(default_factory=dict)  # "pkg.mod.name" -> desc of `mod.name = ...` here
 
     def all_calls(self):
         """Every call site: import-time calls, then each function's."""
@@ -134,6 +139,15 @@ def _too_deep(desc: Desc) -> bool:
             if type(part) is tuple:
                 stack.append((part, depth + 1))
     return False
+
+
+def one_of(old: Desc, new: Desc) -> Desc:
+    """Both values a name may hold ("one_of", ...); unknown adds nothing, too many are unknown."""
+    members = [m for d in (old, new) if d is not None for m in (d[1] if d[0] == "one_of" else (d,))]
+    members = tuple(dict.fromkeys(members))
+    if len(members) <= 1:
+        return members[0] if members else None
+    return ("one_of", members) if len(members) <= MAX_ITEMS else None
 
 
 def _named(node: ast.AST, name: str) -> bool:
@@ -164,6 +178,17 @@ class _Return:
     def __init__(self, value: ast.AST, into: str):
         self.value = value
         self.into = into  # "returns" or "yields"
+
+
+class _Branch:
+    """A step of a function's `if`: "start" after the test, "switch" between the branches, "join"
+    after both, when the names each branch bound become one_of what either bound."""
+
+    __slots__ = ("step", "state")
+
+    def __init__(self, step: str, state: list):
+        self.step = step
+        self.state = state  # [locals before the branches, locals after the first branch]
 
 
 class _Enter:
@@ -215,6 +240,7 @@ class _Summariser:
         self.nodes: dict = {}  # function qualname -> (node, enclosing function qualname or "", is_method)
         self.class_nodes: dict = {}
         self.binds_with: set[str] = set()  # functions with a `with ... as name`
+        self.bound_globals: set[str] = set()  # module globals assigned so far (not just prescanned)
 
     # -- names -------------------------------------------------------------------------------
     def _global_ref(self, name: str) -> str:
@@ -381,17 +407,24 @@ class _Summariser:
         kind = type(target)
         if kind is ast.Name:
             if scope.kind == "module":
-                self.summary.globals[target.id] = desc
+                name = target.id
+                bound = self.bound_globals
+                self.summary.globals[name] = one_of(self.summary.globals[name], desc) if name in bound else desc
+                bound.add(name)
             elif scope.kind == "class":
-                scope.cls.attrs[target.id] = desc
+                scope.cls.attrs[target.id] = one_of(scope.cls.attrs.get(target.id), desc)
             else:
                 scope.locals[target.id] = desc
-        elif kind is ast.Attribute and type(target.value) is ast.Name:
-            owner = self.lookup(target.value.id, scope)
-            if owner and owner[0] == "self" and desc is not None:
+        elif kind is ast.Attribute and desc is not None:
+            owner = self.describe(target.value, scope)
+            if owner and owner[0] == "self":
                 cls = self.summary.classes.get(owner[1])
                 if cls is not None:
-                    cls.attrs.setdefault(target.attr, desc)
+                    cls.attrs[target.attr] = one_of(cls.attrs.get(target.attr), desc)
+            elif owner and owner[0] == "ref":  # `config.settings = Settings()`: another module's global
+                assigned = self.summary.assigned
+                dotted = f"{owner[1]}.{target.attr}"
+                assigned[dotted] = one_of(assigned.get(dotted), desc)
         elif kind in (ast.Tuple, ast.List):
             for elt in target.elts:
                 self.bind(elt.value if type(elt) is ast.Starred else elt, None, scope)
@@ -515,6 +548,18 @@ class _Summariser:
                 getattr(scope.function, node.into).append(self.describe(node.value, scope))
             elif kind is _Enter:
                 self.enter_and_exit(node.item, scope)
+            elif kind is _Branch:
+                self.branch(node, scope)
+            elif kind is ast.If and scope.kind == "function" and len(scope.locals) <= MAX_BRANCH_LOCALS:
+                state: list = [None, None]
+                push((_Branch("join", state), scope, parent))
+                for stmt in reversed(node.orelse):
+                    push((stmt, scope, parent))
+                push((_Branch("switch", state), scope, parent))
+                for stmt in reversed(node.body):
+                    push((stmt, scope, parent))
+                push((_Branch("start", state), scope, parent))
+                push((node.test, scope, parent))
             elif kind is ast.Return or kind is ast.Yield:
                 if node.value is not None:
                     if scope.function is not None:
@@ -598,6 +643,19 @@ class _Summariser:
         self.find_handles()
         self.find_writes()
         return self.summary
+
+    @staticmethod
+    def branch(step: _Branch, scope: _Scope) -> None:
+        state = step.state
+        if step.step == "start":
+            state[0] = dict(scope.locals)
+        elif step.step == "switch":
+            state[1], scope.locals = scope.locals, dict(state[0])
+        else:
+            before, first, second = state[0], state[1], scope.locals
+            for name in first.keys() | second.keys():
+                a, b = first.get(name, before.get(name)), second.get(name, before.get(name))
+                second[name] = a if a == b else one_of(a, b)
 
     def read_context(self, node: ast.AST, name: str, attr: str, scope: _Scope) -> None:
         """Record a read of one of Flask's context names (`request`, `flask.g`...) in a function."""

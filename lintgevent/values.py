@@ -11,7 +11,7 @@ MAX_ROUNDS times.  Each round only adds alternatives until a slot has more than 
 from __future__ import annotations
 
 from .entrypoints import EntryPoints
-from .index import ProjectIndex, alternatives, join
+from .index import ProjectIndex, alternatives, is_test_module, join
 from .reach import Reachability
 
 MAX_ROUNDS = 4
@@ -38,12 +38,6 @@ def _import_time(index: ProjectIndex, entries: EntryPoints, module_calls: list[t
     reach = Reachability(index, entries)
     reach.run(found)
     return reach
-
-
-def is_test_module(module: str) -> bool:
-    """Test code by its module name: a `tests`/`test` package, `test_*`, `*_test` or `conftest`."""
-    return any(part in ("tests", "test", "conftest") or part.startswith("test_") or part.endswith("_test")
-               for part in module.split("."))
 
 
 def _program_calls(index: ProjectIndex) -> list[tuple]:

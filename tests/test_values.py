@@ -849,3 +849,171 @@ def never_passed():
     }
     assert_markers(tmp_path, files)
     flake8_agrees(tmp_path)
+
+
+# -- names assigned in several places -------------------------------------------------------------
+
+def test_a_name_assigned_in_either_branch_or_in_several_methods_may_hold_each_value(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+import io
+
+import gevent
+from flask import Flask
+
+from writers import CsvFileWriter, NullWriter, Exporter
+
+app = Flask(__name__)
+
+
+@app.route("/stats/<kind>")
+def stats(kind):
+    if kind == "csv":
+        writer = CsvFileWriter()
+    else:
+        writer = NullWriter()
+    gevent.spawn(writer.flush_forever)
+    buffer = open("/srv/stats.csv")  # error: GEV101
+    buffer = io.BytesIO()  # one after the other: the last assignment is what is read
+    buffer.read()
+    exporter = Exporter()
+    exporter.configure()
+    exporter.export()
+    return "ok"
+""",
+        "writers.py": """
+import io
+
+
+class CsvFileWriter:
+    def flush_forever(self):
+        with open("/srv/stats.csv", "a") as fh:  # error: GEV101
+            fh.flush()  # error: GEV101
+
+
+class NullWriter:
+    def flush_forever(self):
+        return None
+
+
+class Exporter:
+    def __init__(self):
+        self.sink = None
+
+    def configure(self):
+        self.sink = open("/srv/export.csv", "a")  # error: GEV101
+
+    def export(self):
+        self.sink.write("row")  # error: GEV101
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+
+
+def test_objects_wired_at_startup_and_module_attributes_set_from_another_module(tmp_path):
+    files = {
+        "shop/__init__.py": "",
+        "shop/state.py": """
+settings = None
+ledger = None
+""",
+        "shop/web.py": PATCHED + """
+from flask import Flask
+
+from shop import state
+from shop.services import Orders
+
+app = Flask(__name__)
+orders: Orders
+
+
+@app.post("/order")
+def order():
+    orders.place(b"order")
+    state.settings.reload()
+    state.ledger.add(b"order")
+    return "ok"
+""",
+        "shop/services.py": """
+class Orders:
+    def __init__(self, store):
+        self.store = store
+
+    def place(self, data):
+        self.store.put(data)
+
+
+class DiskStore:
+    def put(self, data):
+        with open("/srv/orders", "ab") as fh:  # error: GEV101
+            fh.write(data)  # error: GEV101
+
+
+class Settings:
+    def reload(self):
+        return open("/srv/settings.ini").read()  # error: GEV101
+
+
+class Ledger:
+    def add(self, data):
+        open("/srv/ledger", "ab").write(data)  # error: GEV101
+
+
+class FakeLedger:
+    def add(self, data):
+        open("/srv/fake", "ab").write(data)  # only the tests wire it
+""",
+        "shop/main.py": """
+from shop import state, web
+from shop.services import DiskStore, Ledger, Orders, Settings
+
+
+def main():
+    web.orders = Orders(DiskStore())
+    state.settings = Settings()
+    state.ledger = Ledger()
+    web.app.run()
+""",
+        "tests/test_orders.py": """
+from shop import state
+from shop.services import FakeLedger
+
+
+def test_order():
+    state.ledger = FakeLedger()
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+
+
+def test_a_property_is_what_its_getter_returns(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+from flask import Flask
+
+from models import Package
+
+app = Flask(__name__)
+
+
+@app.route("/pkg/<name>")
+def package(name):
+    pkg = Package(name)
+    return pkg.archive.read()  # error: GEV101
+""",
+        "models.py": """
+import functools
+
+
+class Package:
+    def __init__(self, name):
+        self.name = name
+
+    @functools.cached_property
+    def archive(self):
+        return open("/srv/packages/" + self.name, "rb")
+""",
+    }
+    assert_markers(tmp_path, files)
