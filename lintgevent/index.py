@@ -94,8 +94,9 @@ class ProjectIndex:
         self._method_memo: dict = {}
         self._ancestor_memo: dict = {}
         self._returns_memo: dict = {}
-        # (path, function qualname, parameter) -> the value every caller passes (values.py)
-        self.parameters: dict = {}
+        self._property_memo: dict = {}
+        # what the callers pass: .get((path, function qualname, parameter)) (values.Parameters)
+        self.parameters = None
         self._busy: set = set()
         self._depth = 0
 
@@ -122,11 +123,11 @@ class ProjectIndex:
         key = (dotted, root)
         if key in self._global_memo:
             return self._global_memo[key]
-        value = self._guarded(key, lambda: self._resolve_global(dotted, root))
+        value = self.guarded(key, lambda: self._resolve_global(dotted, root))
         self._global_memo[key] = value
         return value
 
-    def _guarded(self, key: tuple, compute):
+    def guarded(self, key: tuple, compute):
         """compute(), unless `key` is already being resolved further up (an import or alias cycle) or
         the chain of resolutions is too long to follow: then the value is unknown."""
         if key in self._busy or self._depth >= MAX_RESOLUTION_DEPTH:
@@ -168,7 +169,7 @@ class ProjectIndex:
             return self.resolve_global(".".join([fs.imports[name], *rest[1:]]), root)
         elsewhere = self.assigned.get(f"{fs.module}.{name}" if fs.module else name)
         if name in fs.globals or elsewhere:
-            value = self._guarded(("global", fs.path, name), lambda: self._module_global(fs, name, elsewhere))
+            value = self.guarded(("global", fs.path, name), lambda: self._module_global(fs, name, elsewhere))
             return self.attrs(value, rest[1:])
         if fs.is_package:
             sub = self.find_module(f"{fs.module}.{name}" if fs.module else name, root)
@@ -237,7 +238,7 @@ class ProjectIndex:
         if info is None or depth > 20:
             return None
         if name in info.attrs:
-            return self._guarded(("attr", cls_key, name),
+            return self.guarded(("attr", cls_key, name),
                                  lambda: self.evaluate(info.attrs[name], self.files[cls_key[0]]))
         for base in self.bases(cls_key):
             if base[0] == "class":
@@ -305,7 +306,7 @@ class ProjectIndex:
         if kind == "inst":
             return self.instance_of(self.evaluate(desc[1], fs))
         if kind == "param":  # what the callers pass, else what its annotation says
-            passed = self.parameters.get((fs.path, desc[1], desc[2]))
+            passed = self.parameters.get((fs.path, desc[1], desc[2])) if self.parameters is not None else None
             return passed if passed is not None else self.evaluate(desc[3], fs)
         if kind == "enter":
             return self.entered(desc[1], fs)
@@ -329,7 +330,7 @@ class ProjectIndex:
             return ("ext", self.catalog.fold(value[1] + ("/" if how == "div" else "[]")))
         return None
 
-    def learn_parameters(self, parameters: dict) -> None:
+    def learn_parameters(self, parameters) -> None:
         """New parameter values: what was worked out from the old ones is forgotten."""
         self.parameters = parameters
         self._returns_memo.clear()
@@ -341,7 +342,10 @@ class ProjectIndex:
         return function is not None and any(self.evaluate(d.func, home) in names for d in function.decorators)
 
     def is_property(self, key: tuple) -> bool:
-        return self.decorated_with(key, PROPERTIES)
+        known = self._property_memo.get(key)
+        if known is None:
+            known = self._property_memo[key] = self.decorated_with(key, PROPERTIES)
+        return known
 
     def entered(self, desc, fs: FileSummary):
         """What `with desc as name` binds: a project class's __enter__ result, a contextmanager's
@@ -391,7 +395,7 @@ class ProjectIndex:
         function = self.function(key)
         value = None
         if function is not None:
-            value = self._guarded(("returns", key), lambda: self._returned(function, self.files[key[0]]))
+            value = self.guarded(("returns", key), lambda: self._returned(function, self.files[key[0]]))
         self._returns_memo[key] = value
         return value
 

@@ -332,6 +332,8 @@ class _Summariser:
                 desc = ("item", desc)
             else:
                 desc = ("div", desc)
+        if not steps and base is None and kind is ast.Name:
+            return desc  # a name's value was folded when it was bound
         return None if _too_deep(desc) else desc
 
     def items(self, elements: list, scope: _Scope) -> Desc:

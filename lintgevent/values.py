@@ -1,52 +1,141 @@
-"""Values that flow into parameters: what the callers on the request paths pass.
+"""Values that flow into parameters: what the callers pass, worked out when a parameter is asked for.
 
 Context-insensitive and deliberately plain: a parameter takes the union (see index.join) of the
-arguments given for it at import time or on a request path (project objects, catalog types,
-functions...), and its default where a call leaves it out; `*args` and `**kwargs` are collections
-of what the calls pass beyond the named parameters.  A caller's `*seq` or `**mapping` tells
-nothing.  New parameter values can make new functions reachable, whose calls pass new arguments:
-reachability and the parameters are recomputed in rounds until nothing changes, at most
-MAX_ROUNDS times.  Each round only adds alternatives until a slot has more than the join keeps.
+arguments its calls give for it (project objects, catalog types, functions...), and its default
+where a call leaves it out; `*args` and `**kwargs` are collections of what the calls pass beyond
+the named parameters.  A caller's `*seq` or `**mapping` tells nothing.
+
+Which calls: those that run (at import time or on a request path) when any of them gives the
+parameter; else the rest of the program outside tests (startup code: `main()`, app factories,
+where objects are wired), found by the callee's name; else the default.  A parameter is computed
+on demand, the first time an evaluation needs it (a cycle of parameters feeding each other ends
+in unknown), so only the parameters on the way of the analysis cost anything.
+
+New parameter values can make new functions reachable, whose calls give new arguments: the
+functions that run and the parameters are recomputed in rounds until the functions that run stay
+the same, at most MAX_ROUNDS times.
 """
 from __future__ import annotations
 
 from .entrypoints import EntryPoints
 from .index import ProjectIndex, alternatives, is_test_module, join
 from .reach import Reachability
+from .summary import Call, FileSummary, Function
 
 MAX_ROUNDS = 4
+LITERALS = frozenset({"str", "strs", "const"})  # descriptors that are their own value
 
 
-def _bound_offset(function) -> int:
+def _bound_offset(function: Function) -> int:
     """How many leading parameters a call does not pass: `self` or `cls` of a method."""
     if not function.cls or not function.params:
         return 0
     return 0 if any(d.text == "staticmethod" for d in function.decorators) else 1
 
 
+def _passed(target: Function, call: Call, wanted: str) -> tuple[list, bool]:
+    """(descriptors the call gives for parameter `wanted`, whether each is one element of
+    `*args`/`**kwargs`); the default when the call leaves it out."""
+    params = target.params[_bound_offset(target):]
+    if wanted == target.star:
+        return list(call.args[len(params):]), True
+    if wanted == target.double_star:
+        return [desc for name, desc in call.kwargs if name not in params], True
+    if wanted in params:
+        position = params.index(wanted)
+        if position < len(call.args):
+            return [call.args[position]], False
+    given = [desc for name, desc in call.kwargs if name == wanted]
+    if given:
+        return given, False
+    return [desc for name, desc in target.defaults if name == wanted], False
+
+
+class Parameters:
+    """What each parameter holds in one round: (path, function qualname, parameter) -> value."""
+
+    def __init__(self, index: ProjectIndex, running: list[tuple], by_hint: dict, constructs: dict):
+        self.index = index
+        self.running_to: dict[tuple, list] = {}  # function -> [(call, file)] of the calls that run
+        for call, fs, callee in running:
+            for value in alternatives(callee):
+                if value[0] == "func":
+                    self.running_to.setdefault(value[1], []).append((call, fs))
+        self.ran = {id(call) for call, _, _ in running}
+        self.by_hint = by_hint
+        self.constructs = constructs
+        self._callees: dict[int, tuple | None] = {}
+        self._values: dict[tuple, tuple | None] = {}
+        self.sources: dict[tuple, tuple[str, int]] = {}  # slot -> (path, line) of a call that gave it
+
+    def get(self, slot: tuple):
+        if slot not in self._values:
+            self._values[slot] = self.index.guarded(("param", slot), lambda: self._compute(slot))
+        return self._values[slot]
+
+    def _compute(self, slot: tuple):
+        path, qualname, name = slot
+        key = (path, qualname)
+        target = self.index.function(key)
+        if target is None:
+            return None
+        for calls in (self.running_to.get(key, ()), self._rest_calls(key, qualname)):
+            offered, collected = [], False
+            for call, fs in calls:
+                descs, element = _passed(target, call, name)
+                collected |= element
+                for desc in descs:
+                    value = desc if desc is None or desc[0] in LITERALS else self.index.evaluate(desc, fs)
+                    offered.append(value)
+                    if value is not None and slot not in self.sources:
+                        self.sources[slot] = (fs.path, call.line)
+            if offered or collected:
+                value = join(offered)
+                return ("many", value) if collected and value is not None else value
+        default = next((desc for parameter, desc in target.defaults if parameter == name), None)
+        return self.index.evaluate(default, self.index.files[path]) if default is not None else None
+
+    def _rest_calls(self, key: tuple, qualname: str):
+        """The calls outside tests that do not run but call the function, found by its name (or its
+        classes' names, for an `__init__`)."""
+        short = qualname.rsplit(".", 1)[-1]
+        hints = self.constructs.get(key, ()) if short == "__init__" else (short,)
+        for hint in hints:
+            for call, fs in self.by_hint.get(hint, ()):
+                if id(call) in self.ran:
+                    continue
+                if id(call) not in self._callees:
+                    self._callees[id(call)] = self.index.callee(self.index.evaluate(call.func, fs))
+                if ("func", key) in alternatives(self._callees[id(call)]):
+                    yield call, fs
+
+
+def _calls_by_hint(index: ProjectIndex) -> dict[str, list[tuple[Call, FileSummary]]]:
+    """Callee name -> (call, its file) for the calls with arguments outside test code."""
+    by_hint: dict = {}
+    for fs in index.files.values():
+        if not is_test_module(fs.module):
+            for call in fs.all_calls():
+                if call.args or call.kwargs:
+                    by_hint.setdefault(call.hint, []).append((call, fs))
+    return by_hint
+
+
+def _constructs(index: ProjectIndex) -> dict[tuple, tuple[str, ...]]:
+    """`__init__` -> the names of the classes whose construction runs it (its own, and subclasses')."""
+    out: dict = {}
+    for fs in index.files.values():
+        for qualname in fs.classes:
+            init = index.find_method((fs.path, qualname), "__init__")
+            if init is not None:
+                out.setdefault(init, []).append(qualname.rsplit(".", 1)[-1])
+    return {key: tuple(dict.fromkeys(names)) for key, names in out.items()}
+
+
 def _import_time_calls(index: ProjectIndex) -> list[tuple]:
     """(call, its file, what it calls) for the calls every module makes when it is imported."""
     return [(call, fs, index.callee(index.evaluate(call.func, fs)))
             for fs in index.files.values() for call in fs.module_calls]
-
-
-def _import_time(index: ProjectIndex, entries: EntryPoints, module_calls: list[tuple]) -> Reachability:
-    """What runs when the modules are imported: the functions their top-level calls reach
-    (`store = AuditedStore(Disk())` runs `AuditedStore.__init__` and what it calls)."""
-    found = {callee[1]: (0, "import") for _, _, callee in module_calls
-             if callee is not None and callee[0] == "func" and index.function(callee[1]) is not None}
-    reach = Reachability(index, entries)
-    reach.run(found)
-    return reach
-
-
-def _program_calls(index: ProjectIndex) -> list[tuple]:
-    """(call, its file, what it calls) for the calls anywhere outside test code that may call a
-    project function: startup code (`main()`, an app factory) is where objects are wired."""
-    names = {qualname.rsplit(".", 1)[-1] for fs in index.files.values() for qualname in (*fs.functions, *fs.classes)}
-    return [(call, fs, index.callee(index.evaluate(call.func, fs)))
-            for fs in index.files.values() if not is_test_module(fs.module)
-            for call in fs.all_calls() if call.hint in names and (call.args or call.kwargs)]
 
 
 def _reached_calls(index: ProjectIndex, reached: list[Reachability]):
@@ -60,66 +149,25 @@ def _reached_calls(index: ProjectIndex, reached: list[Reachability]):
                 yield from ((site.call, fs, site.callee) for site in reach.sites(key))
 
 
-def _passed(target, call) -> list[tuple[str, object, bool]]:
-    """(parameter, argument descriptor, whether it is one element of `*args`/`**kwargs`) for a call."""
-    params = target.params[_bound_offset(target):]
-    passed = [(name, desc, False) for name, desc in zip(params, call.args)]
-    if target.star:
-        passed += [(target.star, desc, True) for desc in call.args[len(params):]]
-    for name, desc in call.kwargs:
-        if name in params or not target.double_star:
-            passed.append((name, desc, False))
-        else:
-            passed.append((target.double_star, desc, True))
-    given = {name for name, _, _ in passed}
-    passed += [(name, desc, False) for name, desc in target.defaults if name not in given]
-    return passed
-
-
-def argument_values(index: ProjectIndex, calls) -> dict:
-    """(path, qualname, parameter) -> the union of what these calls pass for it (its default when a
-    call leaves it out, or when no call is seen), None when that is unknown; `*args` and
-    `**kwargs` are collections of it."""
-    offered: dict = {}
-    collected: set = set()
-    called: set = set()
-    for call, fs, callee in calls:
-        for alternative in alternatives(callee):
-            target = index.function(alternative[1]) if alternative[0] == "func" else None
-            if target is None:
-                continue
-            path = alternative[1][0]
-            called.add(alternative[1])
-            for name, desc, element in _passed(target, call):
-                slot = (path, target.qualname, name)
-                offered.setdefault(slot, []).append(index.evaluate(desc, fs) if desc is not None else None)
-                if element:
-                    collected.add(slot)
-    for fs in index.files.values():
-        for function in fs.functions.values():
-            if function.defaults and (fs.path, function.qualname) not in called:
-                for name, desc in function.defaults:
-                    offered.setdefault((fs.path, function.qualname, name), []).append(index.evaluate(desc, fs))
-    joined = {slot: join(values) for slot, values in offered.items()}
-    joined.update({slot: ("many", joined[slot]) for slot in collected if joined[slot] is not None})
-    return joined
-
-
 def solve(index: ProjectIndex, entries: EntryPoints, found: dict) -> Reachability:
-    """Reachability from `found`, with the parameters the calls that run fill; the index keeps
-    the parameters of the last round.  A parameter that no call that runs fills takes what the
-    rest of the program (outside tests) passes."""
+    """Reachability from `found`, with parameters from the calls that run; the index keeps the
+    parameters of the last round."""
+    by_hint, constructs = _calls_by_hint(index), _constructs(index)
+    index.learn_parameters(Parameters(index, [], by_hint, constructs))
     reach = Reachability(index, entries)
     reach.run(found)
+    ran = None
     for _ in range(MAX_ROUNDS):
         module_calls = _import_time_calls(index)
-        import_time = _import_time(index, entries, module_calls)
-        offered = argument_values(index, _program_calls(index))
-        offered.update(argument_values(index, [*module_calls, *_reached_calls(index, [import_time, reach])]))
-        parameters = {slot: value for slot, value in offered.items() if value is not None}
-        if parameters == index.parameters:
+        found_at_import = {c[1]: (0, "import") for _, _, callee in module_calls for c in alternatives(callee)
+                           if c[0] == "func" and index.function(c[1]) is not None}
+        import_time = Reachability(index, entries)
+        import_time.run(found_at_import)
+        if ran == (set(import_time.parent), set(reach.parent)):
             break
-        index.learn_parameters(parameters)
+        ran = (set(import_time.parent), set(reach.parent))
+        running = [*module_calls, *_reached_calls(index, [import_time, reach])]
+        index.learn_parameters(Parameters(index, running, by_hint, constructs))
         reach = Reachability(index, entries)
         reach.run(found)
     return reach
