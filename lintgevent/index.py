@@ -239,12 +239,26 @@ class ProjectIndex:
             return None
         if name in info.attrs:
             return self.guarded(("attr", cls_key, name),
-                                 lambda: self.evaluate(info.attrs[name], self.files[cls_key[0]]))
+                                lambda: self.evaluate(info.attrs[name], self.files[cls_key[0]]))
         for base in self.bases(cls_key):
             if base[0] == "class":
                 value = self.class_attr(base[1], name, depth + 1)
                 if value is not None:
                     return value
+        return None
+
+    def class_attr_desc(self, cls_key: tuple, name: str, depth: int = 0) -> tuple | None:
+        """(descriptor, file) of the class attribute (or `self.name = ...`) that class_attr reads."""
+        info = self.class_info(cls_key)
+        if info is None or depth > 20:
+            return None
+        if name in info.attrs:
+            return info.attrs[name], self.files[cls_key[0]]
+        for base in self.bases(cls_key):
+            if base[0] == "class":
+                found = self.class_attr_desc(base[1], name, depth + 1)
+                if found is not None:
+                    return found
         return None
 
     def bases(self, cls_key: tuple) -> list:

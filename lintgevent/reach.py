@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .entrypoints import EntryPoints
 from .index import ProjectIndex, alternatives
+from .provenance import explained_receiver
 from .summary import Call
 
 
@@ -24,6 +25,7 @@ class Reachability:
         self.index = index
         self.entries = entries
         self.parent: dict[tuple, tuple | None] = {}
+        self.via: dict[tuple, Call | None] = {}  # function -> the call in its parent that runs it
         self._sites: dict[tuple, list[Site]] = {}
 
     def sites(self, key: tuple) -> list[Site]:
@@ -46,29 +48,33 @@ class Reachability:
     def successors(self, key: tuple, hops: bool = True):
         """Functions that run when `key` runs, on the same hub; without `hops`, only those that run
         in the same greenlet (no spawned targets)."""
+        return (nxt for nxt, _ in self._edges(key, hops))
+
+    def _edges(self, key: tuple, hops: bool = True):
+        """(function, the call that runs it or None for a decorator's wrapper) for each successor."""
         index = self.index
         fs = index.files[key[0]]
         function = fs.functions[key[1]]
         for decorator in function.decorators:
             for value in alternatives(index.evaluate(decorator.func, fs)):
                 if value[0] == "func":  # @decorator or @factory(...): its inner functions wrap the call
-                    yield from index.nested_functions(value[1])
+                    yield from ((nested, None) for nested in index.nested_functions(value[1]))
                 elif value[0] in ("class", "obj"):
                     method = index.find_method(value[1], "__call__")
                     if method:
-                        yield method
+                        yield method, None
         threads_patched = self.entries.threads_patched(key[0])
         for site in self.sites(key):
             if site.offloaded:
                 continue
             for callee in alternatives(site.callee):
                 if callee[0] == "func":
-                    yield callee[1]
+                    yield callee[1], site.call
             if hops and site.runner is not None:
                 runner, target = site.runner
                 kind = runner.kind
                 if kind in ("greenlet", "server") or (kind == "thread" and threads_patched):
-                    yield from self.entries.callables(target)
+                    yield from ((nxt, site.call) for nxt in self.entries.callables(target))
 
     def run(self, found: dict[tuple, tuple[int, str]]) -> None:
         """Breadth-first from every entry point at once, so each function keeps its shortest chain."""
@@ -78,16 +84,20 @@ class Reachability:
             self.parent[key] = None
         while queue:
             key = queue.popleft()
-            for nxt in self.successors(key):
+            for nxt, call in self._edges(key):
                 if nxt not in self.parent and self.index.function(nxt) is not None:
                     self.parent[nxt] = key
+                    self.via[nxt] = call
                     queue.append(nxt)
 
     def chain(self, key: tuple) -> str:
-        """`route POST /x -> Class.method -> helper` for a reachable function."""
+        """`route POST /x -> Class.method -> helper` for a reachable function; a hop through a
+        value from afar says how it was known (`Store.put (self.store: Store, passed at web.py:9)`)."""
         hops = []
         while self.parent.get(key) is not None:
-            hops.append(key[1])
-            key = self.parent[key]
+            parent, call = self.parent[key], self.via.get(key)
+            how = explained_receiver(self.index, call, self.index.files[parent[0]]) if call is not None else ""
+            hops.append(key[1] + how)
+            key = parent
         label = self.entries.found[key][1]
         return " -> ".join([label, *reversed(hops)])

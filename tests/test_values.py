@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from markers import expected_in
-from test_engine import assert_markers, write
+from test_engine import assert_markers, messages, write
 
 PATCHED = "from gevent import monkey\nmonkey.patch_all()\n"
 UNPATCHED_SUBPROCESS = "from gevent import monkey\nmonkey.patch_all(subprocess=False)\n"
@@ -1017,3 +1017,74 @@ class Package:
 """,
     }
     assert_markers(tmp_path, files)
+
+
+# -- how a far value was known, in the message -----------------------------------------------------
+
+def test_a_finding_says_how_each_value_from_afar_was_known(tmp_path):
+    files = {
+        "app/__init__.py": "",
+        "app/web.py": PATCHED + """
+from flask import Flask
+
+from app import state
+from app.service import Service, DiskStore, open_log, Settings
+
+app = Flask(__name__)
+service = Service(DiskStore())
+settings: Settings
+
+
+@app.route("/put")
+def put():
+    service.save(b"x")
+    open_log().write("put")
+    settings.reload()
+    state.ledger.add(b"x")
+    return "ok"
+""",
+        "app/state.py": "ledger = None\n",
+        "app/main.py": """
+from app import state
+from app.service import Ledger
+
+
+def main():
+    state.ledger = Ledger()
+""",
+        "app/service.py": """
+class Service:
+    def __init__(self, store):
+        self.store = store
+
+    def save(self, data):
+        self.store.put(data)
+
+
+class DiskStore:
+    def put(self, data):
+        with open("/srv/blob", "wb") as fh:
+            fh.write(data)
+
+
+class Settings:
+    def reload(self):
+        return open("/srv/settings").read()
+
+
+class Ledger:
+    def add(self, data):
+        open("/srv/ledger", "ab").write(data)
+
+
+def open_log():
+    return open("/srv/log", "a")
+""",
+    }
+    write(tmp_path, files)
+    found = messages(tmp_path)
+    assert "DiskStore.put (self.store: DiskStore, passed at app/web.py:10)" in found[("app/service.py", 12)]
+    assert "`open_log(...).write` (open_log(...): <file>, returned by open_log)" in found[("app/web.py", 17)]
+    assert "Settings.reload (settings: Settings, annotated)" in found[("app/service.py", 18)]
+    assert "Ledger.add (state.ledger: Ledger, assigned in app/main.py)" in found[("app/service.py", 23)]
+    assert "(fh:" not in found[("app/service.py", 13)], "a value made in the same function needs no words"

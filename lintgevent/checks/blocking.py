@@ -8,6 +8,7 @@ from ..deployment import Deployment
 from ..findings import Finding
 from ..index import ProjectIndex, alternatives
 from ..inference import ReceiverInference
+from ..provenance import explained_receiver
 from ..reach import Reachability, Site
 from ..rules import RULES
 from ..summary import FileSummary
@@ -89,7 +90,8 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
                 continue
             chain = chain or reach.chain(key)
             rule = RULES[entry.code]
-            message = f"{entry.code} {describe(entry, site)} on a request path ({chain}); {rule.advice}"
+            how = explained_receiver(index, site.call, fs)
+            message = f"{entry.code} {describe(entry, site)}{how} on a request path ({chain}); {rule.advice}"
             position = (site.call.line, site.call.col, entry.code)
             at_position[position] = Finding(fs.path, *position, message, chain)
         yield from at_position.values()
