@@ -26,7 +26,9 @@ class Reachability:
         self.entries = entries
         self.parent: dict[tuple, tuple | None] = {}
         self.via: dict[tuple, Call | None] = {}  # function -> the call in its parent that runs it
+        self.roots: dict[tuple, str] = {}  # entry point -> its label
         self._sites: dict[tuple, list[Site]] = {}
+        self._off_hub: dict[tuple, tuple] = {}  # function -> the wrappers that run on the hub instead
 
     def sites(self, key: tuple) -> list[Site]:
         cached = self._sites.get(key)
@@ -44,6 +46,47 @@ class Reachability:
             out.append(Site(call, self.index.callee(function), runner, offloaded))
         self._sites[key] = out
         return out
+
+    def on_hub(self, key: tuple) -> tuple:
+        """What runs on the hub when `key` is called: the function itself, or, when a decorator's
+        wrapper hands it to an offload runner (gevent's threadpool, a real OS thread), the
+        decorators' wrappers instead: its own body runs off the hub."""
+        known = self._off_hub.get(key)
+        if known is None:
+            known = self._off_hub[key] = self._decorated_on_hub(key)
+        return known
+
+    def _decorated_on_hub(self, key: tuple) -> tuple:
+        index = self.index
+        function, fs = index.function(key), index.files[key[0]]
+        if function is None or not function.decorators:
+            return (key,)
+        wrappers, offloads = [], False
+        for decorator in function.decorators:
+            for value in alternatives(index.evaluate(decorator.func, fs)):
+                if value[0] == "func":
+                    nested = index.nested_functions(value[1])
+                    wrappers.extend(nested)
+                    offloads |= any(self._offloads_parameter(inner, (value[1], *nested)) for inner in nested)
+        return tuple(dict.fromkeys(wrappers)) if offloads else (key,)
+
+    def _offloads_parameter(self, key: tuple, owners: tuple) -> bool:
+        """Whether a function hands a parameter of one of `owners` (a decorator and its nested
+        functions: the function it wraps) to an offload runner."""
+        fs = self.index.files[key[0]]
+        names = {owner[1] for owner in owners}
+        for call in self.index.function(key).calls:
+            found = self.entries.runner_of(call, fs, self.index.evaluate(call.func, fs))
+            if found is None:
+                continue
+            runner = found[0]
+            if runner.kind == "offload" or (runner.kind == "thread" and not self.entries.threads_patched(key[0])):
+                target = call.arg(runner.arg, runner.keyword or None)
+                while target is not None and target[0] == "partial":
+                    target = target[1]
+                if target is not None and target[0] == "param" and target[1] in names:
+                    return True
+        return False
 
     def successors(self, key: tuple, hops: bool = True):
         """Functions that run when `key` runs, on the same hub; without `hops`, only those that run
@@ -69,16 +112,21 @@ class Reachability:
                 continue
             for callee in alternatives(site.callee):
                 if callee[0] == "func":
-                    yield callee[1], site.call
+                    yield from ((nxt, site.call) for nxt in self.on_hub(callee[1]))
             if hops and site.runner is not None:
                 runner, target = site.runner
                 kind = runner.kind
                 if kind in ("greenlet", "server") or (kind == "thread" and threads_patched):
-                    yield from ((nxt, site.call) for nxt in self.entries.callables(target))
+                    yield from ((nxt, site.call) for key in self.entries.callables(target) for nxt in self.on_hub(key))
 
     def run(self, found: dict[tuple, tuple[int, str]]) -> None:
         """Breadth-first from every entry point at once, so each function keeps its shortest chain."""
-        ordered = sorted(found, key=lambda k: (found[k][0], k))
+        ordered = []
+        for key in sorted(found, key=lambda k: (found[k][0], k)):
+            for root in self.on_hub(key):
+                if root not in self.roots:
+                    self.roots[root] = found[key][1] if root == key else f"{found[key][1]}, whose body a decorator offloads"
+                    ordered.append(root)
         queue = deque(ordered)
         for key in ordered:
             self.parent[key] = None
@@ -99,5 +147,4 @@ class Reachability:
             how = explained_receiver(self.index, call, self.index.files[parent[0]]) if call is not None else ""
             hops.append(key[1] + how)
             key = parent
-        label = self.entries.found[key][1]
-        return " -> ".join([label, *reversed(hops)])
+        return " -> ".join([self.roots[key], *reversed(hops)])

@@ -1088,3 +1088,128 @@ def open_log():
     assert "Settings.reload (settings: Settings, annotated)" in found[("app/service.py", 18)]
     assert "Ledger.add (state.ledger: Ledger, assigned in app/main.py)" in found[("app/service.py", 23)]
     assert "(fh:" not in found[("app/service.py", 13)], "a value made in the same function needs no words"
+
+
+# -- offload decorators ---------------------------------------------------------------------------
+
+def test_a_decorator_that_hands_the_function_to_a_threadpool_takes_its_body_off_the_hub(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+import shutil
+
+from flask import Flask
+
+from offload import in_threadpool, in_pool, in_thread, logged, run_blocking, archive
+
+app = Flask(__name__)
+
+
+@app.route("/report")
+@in_threadpool
+def report():
+    return open("/srv/report.csv").read()  # the decorator runs it in gevent's threadpool
+
+
+@app.route("/copy")
+def copy():
+    archive("/srv/a")
+    return "ok"
+
+
+@app.route("/pool")
+@in_pool
+def pooled():
+    shutil.copyfile("/srv/a", "/srv/b")  # the threadpool on the decorator's object runs it
+    return "ok"
+
+
+@app.route("/thread")
+@in_thread
+def threaded():
+    shutil.copyfile("/srv/a", "/srv/c")  # error: GEV101
+    return "ok"  # a real thread only where threads are not patched; here it is a greenlet
+
+
+@app.route("/logged")
+@logged
+def plain():
+    return open("/srv/plain").read()  # error: GEV101
+""",
+        "offload.py": """
+import functools
+import threading
+
+from gevent import get_hub
+from gevent.threadpool import ThreadPool
+
+POOL = ThreadPool(4)
+
+
+def in_threadpool(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return get_hub().threadpool.apply(fn, args, kwargs)
+    return wrapper
+
+
+def in_pool(fn):
+    def wrapper(*args, **kwargs):
+        return POOL.spawn(fn, *args, **kwargs).get()
+    return wrapper
+
+
+def in_thread(fn):
+    def wrapper(*args, **kwargs):
+        worker = threading.Thread(target=fn, args=args, kwargs=kwargs)
+        worker.start()
+        worker.join()
+    return wrapper
+
+
+def logged(fn):
+    def wrapper(*args, **kwargs):
+        print("calling", fn)
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+@in_threadpool
+def archive(path):
+    open(path).read()  # called from a route, but through the threadpool
+
+
+def run_blocking(fn):
+    return fn()
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+
+
+def test_a_decorator_that_runs_the_function_in_a_real_thread_offloads_it_where_threads_are_not_patched(tmp_path):
+    files = {
+        "web.py": "from gevent import monkey\nmonkey.patch_all(thread=False)\n" + """
+import threading
+
+from flask import Flask
+
+app = Flask(__name__)
+
+
+def in_thread(fn):
+    def wrapper(*args):
+        worker = threading.Thread(target=fn, args=args)
+        worker.start()
+        worker.join()
+    return wrapper
+
+
+@app.route("/export")
+@in_thread
+def export():
+    open("/srv/export.csv", "w").write("rows")  # a real OS thread runs it
+    return "ok"
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
