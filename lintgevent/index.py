@@ -12,9 +12,10 @@ Resolved values are tuples:
     ("any", (value, ...))         one of a few values: what different returns or callers give
     None                          unknown
 
-The lattice is the union of the known values, at most MAX_ALTERNATIVES of them: an unknown
-alternative adds nothing (a call on it is not judged), and more alternatives than that are unknown,
-so a helper called with everything is not taken to be everything.
+The lattice is the union of the known values, at most MAX_ALTERNATIVES of them besides up to
+MAX_CALLABLES functions and classes: an unknown alternative adds nothing (a call on it is not
+judged), and more alternatives than that are unknown, so a helper called with everything is not
+taken to be everything.
 """
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ PROPERTIES = frozenset({("ext", "builtins.property"), ("ext", "functools.cached_
 
 
 MAX_ALTERNATIVES = 4
+# Functions and classes are counted apart, up to a dispatch table's worth: what a call may run is
+# each of them (`HANDLERS[command](...)`), where a receiver of many kinds is better left unknown.
+MAX_CALLABLES = 32
+CALLABLES = frozenset({"func", "class"})
 # Methods of a collection that give one of its elements.
 ELEMENT_GETTERS = frozenset({"get", "pop", "setdefault", "popitem", "__getitem__"})
 NOTHING = ("const", None)
@@ -47,7 +52,10 @@ def join(values) -> tuple | None:
             members.update(value[1])
         else:
             members.add(value)
-    if not members or len(members) > MAX_ALTERNATIVES:
+    if not members:
+        return None
+    callables = sum(1 for m in members if m[0] in CALLABLES)
+    if len(members) - callables > MAX_ALTERNATIVES or callables > MAX_CALLABLES:
         return None
     if len(members) == 1:
         return members.pop()
@@ -95,6 +103,7 @@ class ProjectIndex:
         self._ancestor_memo: dict = {}
         self._returns_memo: dict = {}
         self._property_memo: dict = {}
+        self._methods_by_name: dict | None = None
         # what the callers pass: .get((path, function qualname, parameter)) (values.Parameters)
         self.parameters = None
         self._busy: set = set()
@@ -399,6 +408,8 @@ class ProjectIndex:
             return self.returned(value[1])
         if kind == "getter":  # `REGISTRY.get(kind)`: one of the elements
             return value[1]
+        if kind == "many":  # another method of a collection (`handlers.copy()`): the collection
+            return value
         return self.instance_of(value)
 
     def returned(self, key: tuple):
@@ -430,6 +441,18 @@ class ProjectIndex:
             method = self.find_method(value[1], "__call__")
             return ("func", method) if method else None
         return value
+
+    def methods_named(self, name: str) -> tuple:
+        """The methods of that name of the project's classes outside tests."""
+        if self._methods_by_name is None:
+            by_name: dict = {}
+            for fs in self.files.values():
+                if not is_test_module(fs.module):
+                    for info in fs.classes.values():
+                        for method in info.methods:
+                            by_name.setdefault(method, []).append((fs.path, f"{info.qualname}.{method}"))
+            self._methods_by_name = {n: tuple(keys) for n, keys in by_name.items()}
+        return self._methods_by_name.get(name, ())
 
     def nested_functions(self, key: tuple) -> list[tuple]:
         """Functions defined inside a function, at any depth (a decorator's wrappers)."""

@@ -1,6 +1,8 @@
 """Reachability from entry points: which functions run on a request path, and by which shortest chain."""
 from __future__ import annotations
 
+import builtins
+import io
 from collections import deque
 from dataclasses import dataclass
 
@@ -8,6 +10,42 @@ from .entrypoints import EntryPoints
 from .index import ProjectIndex, alternatives
 from .provenance import explained_receiver
 from .summary import Call
+
+
+# A call on an unknown receiver reaches a project method by its name only when at most this many
+# classes define it and the name is not one that many kinds of object have.
+MAX_NAMESAKES = 2
+COMMON_NAMES = frozenset(
+    {n for t in (dict, list, str, bytes, set, io.IOBase, io.BufferedIOBase, object) for n in dir(t)}
+    | set(dir(builtins))
+    | {"get", "post", "put", "patch", "delete", "head", "options", "save", "load", "run", "start", "stop",
+       "close", "open", "read", "write", "send", "recv", "handle", "process", "execute", "call", "apply",
+       "dispatch", "render", "validate", "clean", "setup", "teardown", "init", "reset", "flush", "connect",
+       "commit", "rollback", "query", "fetch", "create", "update", "remove", "add", "append", "insert",
+       "emit", "notify", "log", "info", "debug", "warning", "error", "exception", "parse", "serialize",
+       "to_dict", "as_dict", "json", "data", "wait", "join", "kill", "spawn", "submit", "result", "done",
+       "cancel", "sort", "next", "send_message", "on_message", "callback", "func", "main", "close_all",
+       "set", "name", "value", "check", "test", "build", "make", "new", "list", "delete_all", "exists"})
+
+
+def reached_by_name(index: ProjectIndex, callee) -> tuple:
+    """The project methods a call on a receiver of unknown type may run, by the method's name
+    alone: when one or two classes define it and the name is not common.  A receiver of unknown
+    type is an unknown value, or an attribute or item of something outside the project that the
+    catalog does not know (`current_app.extensions["search"]`, where apps keep their objects).
+    These edges are weaker: the chain says so."""
+    if callee is None or callee[0] != "ext" or "." not in callee[1]:
+        return ()
+    catalog = index.catalog
+    receiver, name = callee[1].rsplit(".", 1)
+    if receiver != "<unknown>" and (receiver.startswith("<") or receiver.endswith("()")
+                                    or catalog.blocking(callee[1]) is not None
+                                    or catalog.runner(callee[1]) is not None):
+        return ()  # a catalog type, or what a library's function returns: the library's own object
+    if len(name) < 4 or name.startswith("_") or name in COMMON_NAMES:
+        return ()
+    found = index.methods_named(name)
+    return found if len(found) <= MAX_NAMESAKES else ()
 
 
 @dataclass(slots=True)
@@ -27,6 +65,7 @@ class Reachability:
         self.parent: dict[tuple, tuple | None] = {}
         self.via: dict[tuple, Call | None] = {}  # function -> the call in its parent that runs it
         self.roots: dict[tuple, str] = {}  # entry point -> its label
+        self.by_name: set[tuple] = set()  # functions first reached through a call resolved by name only
         self._sites: dict[tuple, list[Site]] = {}
         self._off_hub: dict[tuple, tuple] = {}  # function -> the wrappers that run on the hub instead
 
@@ -91,33 +130,37 @@ class Reachability:
     def successors(self, key: tuple, hops: bool = True):
         """Functions that run when `key` runs, on the same hub; without `hops`, only those that run
         in the same greenlet (no spawned targets)."""
-        return (nxt for nxt, _ in self._edges(key, hops))
+        return (nxt for nxt, _, _ in self._edges(key, hops))
 
     def _edges(self, key: tuple, hops: bool = True):
-        """(function, the call that runs it or None for a decorator's wrapper) for each successor."""
+        """(function, the call that runs it or None for a decorator's wrapper, whether the call was
+        resolved by the method's name alone) for each successor."""
         index = self.index
         fs = index.files[key[0]]
         function = fs.functions[key[1]]
         for decorator in function.decorators:
             for value in alternatives(index.evaluate(decorator.func, fs)):
                 if value[0] == "func":  # @decorator or @factory(...): its inner functions wrap the call
-                    yield from ((nested, None) for nested in index.nested_functions(value[1]))
+                    yield from ((nested, None, False) for nested in index.nested_functions(value[1]))
                 elif value[0] in ("class", "obj"):
                     method = index.find_method(value[1], "__call__")
                     if method:
-                        yield method, None
+                        yield method, None, False
         threads_patched = self.entries.threads_patched(key[0])
         for site in self.sites(key):
             if site.offloaded:
                 continue
             for callee in alternatives(site.callee):
                 if callee[0] == "func":
-                    yield from ((nxt, site.call) for nxt in self.on_hub(callee[1]))
+                    yield from ((nxt, site.call, False) for nxt in self.on_hub(callee[1]))
+            for method in reached_by_name(index, site.callee):
+                yield from ((nxt, site.call, True) for nxt in self.on_hub(method))
             if hops and site.runner is not None:
                 runner, target = site.runner
                 kind = runner.kind
                 if kind in ("greenlet", "server") or (kind == "thread" and threads_patched):
-                    yield from ((nxt, site.call) for key in self.entries.callables(target) for nxt in self.on_hub(key))
+                    yield from ((nxt, site.call, False) for key in self.entries.callables(target)
+                                for nxt in self.on_hub(key))
 
     def run(self, found: dict[tuple, tuple[int, str]]) -> None:
         """Breadth-first from every entry point at once, so each function keeps its shortest chain."""
@@ -132,10 +175,12 @@ class Reachability:
             self.parent[key] = None
         while queue:
             key = queue.popleft()
-            for nxt, call in self._edges(key):
+            for nxt, call, weak in self._edges(key):
                 if nxt not in self.parent and self.index.function(nxt) is not None:
                     self.parent[nxt] = key
                     self.via[nxt] = call
+                    if weak:
+                        self.by_name.add(nxt)
                     queue.append(nxt)
 
     def chain(self, key: tuple) -> str:
@@ -144,7 +189,10 @@ class Reachability:
         hops = []
         while self.parent.get(key) is not None:
             parent, call = self.parent[key], self.via.get(key)
-            how = explained_receiver(self.index, call, self.index.files[parent[0]]) if call is not None else ""
+            if key in self.by_name:
+                how = f" (by its name: `{call.text}` on a receiver of unknown type)"
+            else:
+                how = explained_receiver(self.index, call, self.index.files[parent[0]]) if call is not None else ""
             hops.append(key[1] + how)
             key = parent
         return " -> ".join([self.roots[key], *reversed(hops)])

@@ -42,8 +42,11 @@ Desc = tuple | None
 
 # Descriptor chains longer than this are folded to "unknown": keeps the index's resolution shallow.
 MAX_CHAIN = 40
+# Methods that add their argument to a collection, or each element of it.
+ADDS_ELEMENT = frozenset({"append", "add", "appendleft", "insert", "extend", "update"})
+ADDS_ELEMENTS = frozenset({"extend", "update"})
 # A collection literal with more distinct elements than this is not described (a table of data).
-MAX_ITEMS = 8
+MAX_ITEMS = 32
 # An `if` in a function with more locals than this keeps the last assignment of a name, not both
 # branches' (copying the locals at every `if` of a huge generated function would cost too much).
 MAX_BRANCH_LOCALS = 256
@@ -338,7 +341,7 @@ class _Summariser:
 
     def items(self, elements: list, scope: _Scope) -> Desc:
         """("items", ...) for the known elements of a collection literal, when there are a few."""
-        if len(elements) > 4 * MAX_ITEMS:
+        if len(elements) > 2 * MAX_ITEMS:
             return None
         found = tuple(dict.fromkeys(d for d in (self.describe(e, scope) for e in elements if type(e) is not ast.Starred)
                                     if d is not None))
@@ -427,9 +430,28 @@ class _Summariser:
                 assigned = self.summary.assigned
                 dotted = f"{owner[1]}.{target.attr}"
                 assigned[dotted] = one_of(assigned.get(dotted), desc)
+        elif kind is ast.Subscript and desc is not None:  # `HANDLERS[name] = handler`
+            self.grow(target.value, desc, scope)
         elif kind in (ast.Tuple, ast.List):
             for elt in target.elts:
                 self.bind(elt.value if type(elt) is ast.Starred else elt, None, scope)
+
+    def grow(self, collection: ast.AST, element: Desc, scope: _Scope) -> None:
+        """An element added to a collection a name holds (`self.handlers.append(fn)`,
+        `REGISTRY[name] = cls`): the collection may hold it too."""
+        added = ("items", (element,))
+        if type(collection) is ast.Name:
+            desc = self.lookup(collection.id, scope)
+            if collection.id in scope.locals and scope.kind == "function":
+                scope.locals[collection.id] = one_of(desc, added)
+            elif desc is not None and desc[0] == "ref" and desc[1] == self._global_ref(collection.id):
+                assigned = self.summary.assigned  # a module global, grown at import time or in a function
+                assigned[desc[1]] = one_of(assigned.get(desc[1]), added)
+        elif type(collection) is ast.Attribute:
+            owner = self.describe(collection.value, scope)
+            if owner and owner[0] == "self" and owner[1] in self.summary.classes:
+                attrs = self.summary.classes[owner[1]].attrs
+                attrs[collection.attr] = one_of(attrs.get(collection.attr), added)
 
     def bind_import(self, node: ast.Import | ast.ImportFrom, scope: _Scope, record: bool = True) -> None:
         names = []
@@ -571,6 +593,11 @@ class _Summariser:
                 calls = scope.calls
                 index = len(calls)
                 calls.append(self.make_call(node, scope, parent))
+                func = node.func
+                if type(func) is ast.Attribute and func.attr in ADDS_ELEMENT and len(node.args) == 1 + (func.attr == "insert"):
+                    element = self.describe(node.args[-1], scope)
+                    if element is not None:
+                        self.grow(func.value, ("iter", element) if func.attr in ADDS_ELEMENTS else element, scope)
                 for child in reversed(node.keywords):
                     push((child.value, scope, index))
                 for child in reversed(node.args):

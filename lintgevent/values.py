@@ -66,6 +66,7 @@ class Parameters:
         self.constructs = constructs
         self._callees: dict[int, tuple | None] = {}
         self._values: dict[tuple, tuple | None] = {}
+        self._decorated: dict | None = None
         self.sources: dict[tuple, tuple[str, int]] = {}  # slot -> (path, line) of a call that gave it
 
     def get(self, slot: tuple):
@@ -79,8 +80,10 @@ class Parameters:
         target = self.index.function(key)
         if target is None:
             return None
+        decorated = self.decorations().get(key, ()) if name == next(iter(target.params[_bound_offset(target):]), None) else ()
         for calls in (self.running_to.get(key, ()), self._rest_calls(key, qualname)):
-            offered, collected = [], False
+            offered, collected = list(decorated), False
+            decorated = ()  # decorating runs at import time: with the calls that run
             for call, fs in calls:
                 descs, element = _passed(target, call, name)
                 collected |= element
@@ -94,6 +97,26 @@ class Parameters:
                 return ("many", value) if collected and value is not None else value
         default = next((desc for parameter, desc in target.defaults if parameter == name), None)
         return self.index.evaluate(default, self.index.files[path]) if default is not None else None
+
+    def decorations(self) -> dict[tuple, list]:
+        """Registering decorator -> the functions it decorates (`@register("x")` passes the function
+        to what `register("x")` returns), which its first parameter receives."""
+        if self._decorated is None:
+            index = self.index
+            self._decorated = {}
+            for fs in index.files.values():
+                for function in fs.functions.values():
+                    for decorator in function.decorators:
+                        value = index.evaluate(decorator.func, fs)
+                        applied = value if decorator.bare else index.call_result(value)
+                        for alternative in alternatives(applied):
+                            # A wrapping decorator calls what it wraps from its wrapper, once per
+                            # function: reachability follows that (reach.py), its parameter not.
+                            decorator_function = index.function(alternative[1]) if alternative[0] == "func" else None
+                            if decorator_function is not None and not decorator_function.nested:
+                                self._decorated.setdefault(alternative[1], []).append(
+                                    ("func", (fs.path, function.qualname)))
+        return self._decorated
 
     def _rest_calls(self, key: tuple, qualname: str):
         """The calls outside tests that do not run but call the function, found by its name (or its

@@ -1213,3 +1213,174 @@ def export():
     }
     assert_markers(tmp_path, files)
     flake8_agrees(tmp_path)
+
+
+def test_a_dispatch_table_of_many_handlers_runs_each(tmp_path):
+    handlers = [f"do_{n}" for n in ("get", "set", "delete", "flush", "sync", "stat")]
+    defs = "".join(f"\n\ndef {name}(key):\n    return key\n" for name in handlers[:-1])
+    table = ", ".join(f'"{name}": {name}' for name in handlers)
+    files = {
+        "server.py": PATCHED + f"""
+import os
+
+from gevent.server import StreamServer
+{defs}
+
+def do_stat(key):
+    return open("/srv/db/" + key).read()  # error: GEV101
+
+
+COMMANDS = {{{table}}}
+
+
+def handle(sock, address):
+    command, key = sock.recv(64).split()
+    return COMMANDS[command](key)
+
+
+StreamServer(("127.0.0.1", 6000), handle).serve_forever()
+""",
+    }
+    assert_markers(tmp_path, files)
+
+
+def test_a_call_on_an_unknown_receiver_reaches_a_method_only_one_class_defines_by_its_name(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+from flask import Flask, current_app
+
+app = Flask(__name__)
+
+
+@app.route("/reindex")
+def reindex():
+    current_app.extensions["search"].rebuild_index()
+    current_app.extensions["cache"].save()  # `save` is everyone's: nothing is guessed
+    return "ok"
+""",
+        "search.py": """
+class SearchIndex:
+    def rebuild_index(self):
+        with open("/srv/index", "w") as fh:  # error: GEV101
+            fh.write("")  # error: GEV101
+
+
+class DiskCache:
+    def save(self):
+        open("/srv/cache", "w").write("")
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+    found = messages(tmp_path)
+    assert "reindex -> SearchIndex.rebuild_index (by its name: " in found[("search.py", 4)]
+
+
+def test_listeners_added_to_a_hook_run_where_the_hook_fires(tmp_path):
+    files = {
+        "hooks.py": """
+class EventHook:
+    def __init__(self):
+        self._handlers = []
+
+    def add_listener(self, handler):
+        self._handlers.append(handler)
+
+    def fire(self, **kwargs):
+        for handler in self._handlers.copy():
+            handler(**kwargs)
+
+
+class Events:
+    request: EventHook
+
+    def __init__(self):
+        self.request = EventHook()
+
+
+events = Events()
+REGISTRY = {}
+
+
+def register(name):
+    def add(cls):
+        REGISTRY[name] = cls
+        return cls
+    return add
+""",
+        "logger.py": """
+from hooks import events, register
+
+
+class CsvLogger:
+    def __init__(self):
+        self.fh = open("/srv/requests.csv", "a")
+        events.request.add_listener(self.on_request)
+
+    def on_request(self, **kwargs):
+        self.fh.write(str(kwargs))  # error: GEV101
+        self.fh.flush()  # error: GEV101
+
+
+@register("disk")
+def disk_sink():
+    open("/srv/sink", "a").write("")  # error: GEV101
+
+
+def never_added(**kwargs):
+    open("/srv/never", "a").write("")
+""",
+        "worker.py": PATCHED + """
+import gevent
+
+from hooks import REGISTRY, events
+
+
+def user_loop():
+    events.request.fire(name="/", ok=True)
+    REGISTRY["disk"]()
+
+
+gevent.spawn(user_loop)
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+
+
+def test_a_wrapping_decorator_runs_only_the_function_it_wraps(tmp_path):
+    files = {
+        "web.py": PATCHED + """
+from flask import Flask
+
+from retrying import retry
+
+app = Flask(__name__)
+
+
+@retry
+def load_profile(name):
+    return open("/srv/profiles/" + name).read()  # error: GEV101
+
+
+@retry
+def nightly_rebuild():
+    open("/srv/index", "w").write("")  # decorated with the same decorator, but no request runs it
+
+
+@app.route("/profile/<name>")
+def profile(name):
+    return load_profile(name)
+""",
+        "retrying.py": """
+def retry(fn):
+    def wrapper(*args, **kwargs):
+        for _ in range(3):
+            try:
+                return fn(*args, **kwargs)
+            except OSError:
+                pass
+    return wrapper
+""",
+    }
+    assert_markers(tmp_path, files)
