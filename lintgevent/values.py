@@ -17,6 +17,8 @@ the same, at most MAX_ROUNDS times.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from .entrypoints import EntryPoints
 from .index import ProjectIndex, alternatives, is_test_module, join
 from .reach import Reachability
@@ -162,14 +164,23 @@ def _import_time_calls(index: ProjectIndex) -> list[tuple]:
 
 
 def _reached_calls(index: ProjectIndex, reached: list[Reachability]):
-    """(call, its file, what it calls) for the calls of the functions reached, each function once."""
+    """(call, its file, what it calls) for the calls of the functions reached, each function once;
+    a greenlet or thread started with arguments (`gevent.spawn(handle, sock, store)`) is a call of
+    its target with the arguments after the function."""
     seen = set()
     for reach in reached:
         for key in reach.parent:
             if key not in seen:
                 seen.add(key)
                 fs = index.files[key[0]]
-                yield from ((site.call, fs, site.callee) for site in reach.sites(key))
+                for site in reach.sites(key):
+                    yield site.call, fs, site.callee
+                    if site.runner is not None and len(site.call.args) > site.runner[0].arg + 1:
+                        runner, target = site.runner
+                        started = dataclasses.replace(
+                            site.call, args=site.call.args[runner.arg + 1:],
+                            kwargs=tuple(k for k in site.call.kwargs if k[0] != runner.keyword))
+                        yield started, fs, join(("func", k) for k in reach.entries.callables(target))
 
 
 def solve(index: ProjectIndex, entries: EntryPoints, found: dict) -> Reachability:

@@ -1384,3 +1384,39 @@ def retry(fn):
 """,
     }
     assert_markers(tmp_path, files)
+
+
+def test_arguments_given_to_a_greenlet_are_its_target_s_parameters(tmp_path):
+    files = {
+        "server.py": PATCHED + """
+import gevent
+from gevent.server import StreamServer
+
+from storage import Journal, Memory
+
+
+def serve_client(sock, journal, cache):
+    journal.append(sock.recv(1024))
+    cache.append(b"")
+
+
+def handle(sock, address):
+    gevent.spawn(serve_client, sock, Journal(), cache=Memory()).join()
+
+
+StreamServer(("127.0.0.1", 7000), handle).serve_forever()
+""",
+        "storage.py": """
+class Journal:
+    def append(self, data):
+        with open("/srv/journal", "ab") as fh:  # error: GEV101
+            fh.write(data)  # error: GEV101
+
+
+class Memory:
+    def append(self, data):
+        self.last = data
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
