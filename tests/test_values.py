@@ -1099,7 +1099,7 @@ import shutil
 
 from flask import Flask
 
-from offload import in_threadpool, in_pool, in_thread, logged, run_blocking, archive
+from offload import WORKER, in_threadpool, in_pool, in_thread, logged, run_blocking, archive
 
 app = Flask(__name__)
 
@@ -1134,6 +1134,12 @@ def threaded():
 @logged
 def plain():
     return open("/srv/plain").read()  # error: GEV101
+
+
+@app.route("/worker")
+@WORKER.offload
+def on_worker():
+    return open("/srv/worker").read()  # the worker's own threadpool runs it
 """,
         "offload.py": """
 import functools
@@ -1180,6 +1186,19 @@ def archive(path):
 
 def run_blocking(fn):
     return fn()
+
+
+class Worker:
+    def __init__(self):
+        self.pool = ThreadPool(2)
+
+    def offload(self, fn):
+        def wrapper(*args):
+            return self.pool.apply(fn, args)
+        return wrapper
+
+
+WORKER = Worker()
 """,
     }
     assert_markers(tmp_path, files)
