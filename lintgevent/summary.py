@@ -42,6 +42,8 @@ Desc = tuple | None
 
 # Descriptor chains longer than this are folded to "unknown": keeps the index's resolution shallow.
 MAX_CHAIN = 40
+BINDING_STATEMENTS = frozenset({ast.Assign, ast.AnnAssign, ast.If, ast.With, ast.AsyncWith, ast.For,
+                                ast.AsyncFor, ast.Try})
 # Methods that add their argument to a collection, or each element of it.
 ADDS_ELEMENT = frozenset({"append", "add", "appendleft", "insert", "extend", "update"})
 ADDS_ELEMENTS = frozenset({"extend", "update"})
@@ -138,9 +140,12 @@ def _too_deep(desc: Desc) -> bool:
         current, depth = stack.pop()
         if depth > MAX_CHAIN:
             return True
-        for part in current:
-            if type(part) is tuple:
-                stack.append((part, depth + 1))
+        for part in current[1:]:
+            if type(part) is tuple and part:
+                if type(part[0]) is str:
+                    stack.append((part, depth + 1))  # a descriptor
+                else:
+                    stack.extend((d, depth + 1) for d in part if type(d) is tuple)  # elements
     return False
 
 
@@ -151,6 +156,13 @@ def one_of(old: Desc, new: Desc) -> Desc:
     if len(members) <= 1:
         return members[0] if members else None
     return ("one_of", members) if len(members) <= MAX_ITEMS else None
+
+
+def _binds_names(node: ast.If) -> bool:
+    """Whether a branch of an `if` assigns a name itself (or in an `elif`, a `with`, a loop): the
+    only `if`s whose branches need joining."""
+    return any(type(stmt) in BINDING_STATEMENTS for stmt in node.body) or \
+        any(type(stmt) in BINDING_STATEMENTS for stmt in node.orelse)
 
 
 def _named(node: ast.AST, name: str) -> bool:
@@ -340,11 +352,12 @@ class _Summariser:
         return None if _too_deep(desc) else desc
 
     def items(self, elements: list, scope: _Scope) -> Desc:
-        """("items", ...) for the known elements of a collection literal, when there are a few."""
+        """("items", ...) for the known elements of a collection literal, when there are a few;
+        literals among them are left out (a collection of strings or numbers holds no object)."""
         if len(elements) > 2 * MAX_ITEMS:
             return None
-        found = tuple(dict.fromkeys(d for d in (self.describe(e, scope) for e in elements if type(e) is not ast.Starred)
-                                    if d is not None))
+        kept = [e for e in elements if type(e) is not ast.Constant and type(e) is not ast.Starred]
+        found = tuple(dict.fromkeys(d for d in (self.describe(e, scope) for e in kept) if d is not None))
         return ("items", found) if found and len(found) <= MAX_ITEMS else None
 
     def annotation(self, node: ast.AST | None, scope: _Scope, depth: int = 0) -> Desc:
@@ -559,7 +572,12 @@ class _Summariser:
         while stack:
             node, scope, parent = pop()
             kind = type(node)
-            if kind is _Bind:  # after the value's own calls were walked
+            if kind is ast.Name:  # the commonest nodes first
+                if node.id in self.context_aliases and scope.function is not None:
+                    self.read_context(node, node.id, "", scope)
+            elif kind is ast.Constant:
+                continue
+            elif kind is _Bind:  # after the value's own calls were walked
                 desc = self.describe(node.value, scope) if node.value is not None else None
                 declared = self.annotation(node.annotation, scope) if node.annotation is not None else None
                 if declared is not None:
@@ -574,7 +592,8 @@ class _Summariser:
                 self.enter_and_exit(node.item, scope)
             elif kind is _Branch:
                 self.branch(node, scope)
-            elif kind is ast.If and scope.kind == "function" and len(scope.locals) <= MAX_BRANCH_LOCALS:
+            elif kind is ast.If and scope.kind == "function" and len(scope.locals) <= MAX_BRANCH_LOCALS \
+                    and _binds_names(node):
                 state: list = [None, None]
                 push((_Branch("join", state), scope, parent))
                 for stmt in reversed(node.orelse):
@@ -658,14 +677,9 @@ class _Summariser:
                     push((generator, scope, parent))
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self.bind_import(node, scope)
-            elif kind is ast.Name:
-                if node.id in self.context_aliases and scope.function is not None:
-                    self.read_context(node, node.id, "", scope)
             elif kind is ast.Attribute and type(node.value) is ast.Name and node.value.id in self.context_aliases:
                 if scope.function is not None:
                     self.read_context(node, node.value.id, node.attr, scope)
-            elif kind is ast.Constant:
-                continue
             else:
                 for child in reversed(list(ast.iter_child_nodes(node))):
                     push((child, scope, parent))

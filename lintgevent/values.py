@@ -56,7 +56,8 @@ def _passed(target: Function, call: Call, wanted: str) -> tuple[list, bool]:
 class Parameters:
     """What each parameter holds in one round: (path, function qualname, parameter) -> value."""
 
-    def __init__(self, index: ProjectIndex, running: list[tuple], by_hint: dict, constructs: dict):
+    def __init__(self, index: ProjectIndex, running: list[tuple], by_hint: dict, constructs: dict,
+                 decorated: dict):
         self.index = index
         self.running_to: dict[tuple, list] = {}  # function -> [(call, file)] of the calls that run
         for call, fs, callee in running:
@@ -68,7 +69,7 @@ class Parameters:
         self.constructs = constructs
         self._callees: dict[int, tuple | None] = {}
         self._values: dict[tuple, tuple | None] = {}
-        self._decorated: dict | None = None
+        self.decorated = decorated
         self.sources: dict[tuple, tuple[str, int]] = {}  # slot -> (path, line) of a call that gave it
 
     def get(self, slot: tuple):
@@ -82,7 +83,8 @@ class Parameters:
         target = self.index.function(key)
         if target is None:
             return None
-        decorated = self.decorations().get(key, ()) if name == next(iter(target.params[_bound_offset(target):]), None) else ()
+        first = next(iter(target.params[_bound_offset(target):]), None)
+        decorated = self.decorated.get(key, ()) if name == first else ()
         for calls in (self.running_to.get(key, ()), self._rest_calls(key, qualname)):
             offered, collected = list(decorated), False
             decorated = ()  # decorating runs at import time: with the calls that run
@@ -100,26 +102,6 @@ class Parameters:
         default = next((desc for parameter, desc in target.defaults if parameter == name), None)
         return self.index.evaluate(default, self.index.files[path]) if default is not None else None
 
-    def decorations(self) -> dict[tuple, list]:
-        """Registering decorator -> the functions it decorates (`@register("x")` passes the function
-        to what `register("x")` returns), which its first parameter receives."""
-        if self._decorated is None:
-            index = self.index
-            self._decorated = {}
-            for fs in index.files.values():
-                for function in fs.functions.values():
-                    for decorator in function.decorators:
-                        value = index.evaluate(decorator.func, fs)
-                        applied = value if decorator.bare else index.call_result(value)
-                        for alternative in alternatives(applied):
-                            # A wrapping decorator calls what it wraps from its wrapper, once per
-                            # function: reachability follows that (reach.py), its parameter not.
-                            decorator_function = index.function(alternative[1]) if alternative[0] == "func" else None
-                            if decorator_function is not None and not decorator_function.nested:
-                                self._decorated.setdefault(alternative[1], []).append(
-                                    ("func", (fs.path, function.qualname)))
-        return self._decorated
-
     def _rest_calls(self, key: tuple, qualname: str):
         """The calls outside tests that do not run but call the function, found by its name (or its
         classes' names, for an `__init__`)."""
@@ -133,6 +115,24 @@ class Parameters:
                     self._callees[id(call)] = self.index.callee(self.index.evaluate(call.func, fs))
                 if ("func", key) in alternatives(self._callees[id(call)]):
                     yield call, fs
+
+
+def _decorations(index: ProjectIndex) -> dict[tuple, list]:
+    """Registering decorator -> the functions it decorates (`@register("x")` passes the function
+    to what `register("x")` returns), which its first parameter receives."""
+    decorated: dict = {}
+    for fs in index.files.values():
+        for function in fs.functions.values():
+            for decorator in function.decorators:
+                value = index.evaluate(decorator.func, fs)
+                applied = value if decorator.bare else index.call_result(value)
+                for alternative in alternatives(applied):
+                    # A wrapping decorator calls what it wraps from its wrapper, once per function:
+                    # reachability follows that (reach.py), its parameter not.
+                    registering = index.function(alternative[1]) if alternative[0] == "func" else None
+                    if registering is not None and not registering.nested:
+                        decorated.setdefault(alternative[1], []).append(("func", (fs.path, function.qualname)))
+    return decorated
 
 
 def _calls_by_hint(index: ProjectIndex) -> dict[str, list[tuple[Call, FileSummary]]]:
@@ -186,8 +186,8 @@ def _reached_calls(index: ProjectIndex, reached: list[Reachability]):
 def solve(index: ProjectIndex, entries: EntryPoints, found: dict) -> Reachability:
     """Reachability from `found`, with parameters from the calls that run; the index keeps the
     parameters of the last round."""
-    by_hint, constructs = _calls_by_hint(index), _constructs(index)
-    index.learn_parameters(Parameters(index, [], by_hint, constructs))
+    by_hint, constructs, decorated = _calls_by_hint(index), _constructs(index), _decorations(index)
+    index.learn_parameters(Parameters(index, [], by_hint, constructs, decorated))
     reach = Reachability(index, entries)
     reach.run(found)
     ran = None
@@ -201,7 +201,7 @@ def solve(index: ProjectIndex, entries: EntryPoints, found: dict) -> Reachabilit
             break
         ran = (set(import_time.parent), set(reach.parent))
         running = [*module_calls, *_reached_calls(index, [import_time, reach])]
-        index.learn_parameters(Parameters(index, running, by_hint, constructs))
+        index.learn_parameters(Parameters(index, running, by_hint, constructs, decorated))
         reach = Reachability(index, entries)
         reach.run(found)
     return reach
