@@ -44,6 +44,8 @@ Desc = tuple | None
 MAX_CHAIN = 40
 BINDING_STATEMENTS = frozenset({ast.Assign, ast.AnnAssign, ast.If, ast.With, ast.AsyncWith, ast.For,
                                 ast.AsyncFor, ast.Try})
+# Builtins that give a collection of the same elements as their argument.
+SAME_COLLECTION = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed", "iter"})
 # Methods that add their argument to a collection, or each element of it.
 ADDS_ELEMENT = frozenset({"append", "add", "appendleft", "insert", "extend", "update"})
 ADDS_ELEMENTS = frozenset({"extend", "update"})
@@ -289,6 +291,10 @@ class _Summariser:
                     and self.describe(node.func, scope) == ("ref", "functools.partial"):
                 base = ("partial", self.describe(node.args[0], scope))
                 break
+            elif kind is ast.Call and len(node.args) == 1 and type(node.func) is ast.Name \
+                    and node.func.id in SAME_COLLECTION and not node.keywords \
+                    and self.lookup(node.func.id, scope) == ("ref", "builtins." + node.func.id):
+                node = node.args[0]  # `list(handlers)`: the same elements
             elif kind is ast.Call:
                 wrapped = next((k.value for k in node.keywords if k.arg == "fileobj"), None)
                 steps.append(0 if wrapped is None else ("fileobj", self.describe(wrapped, scope)))
