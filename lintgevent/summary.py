@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from .catalog import load_catalog
 from .handles import RELEASE_HINTS, class_wrapped_attrs, function_escapes, parameters, wrapper_injection
 from .syntax import callee_text
-from .writes import WRITE_HINTS, function_writes
+from .writes import WRITE_HINTS, function_writes, grown_attributes, passing_calls
 
 Desc = tuple | None
 
@@ -94,6 +94,7 @@ class Function:
     context_reads: list = field(default_factory=list)  # [(line, col, dotted)]: Flask context names read
     writes: tuple = ()  # (Write, ...): calls that may write a file, with their data's size (writes.py)
     loops: tuple = ()  # (Loop, ...): loops whose body holds such a call
+    passes: tuple = ()  # (Passed, ...): sizes its calls pass to what may be project functions (writes.py)
     returns: list = field(default_factory=list)  # [desc] of its `return` statements' values
     yields: list = field(default_factory=list)  # [desc] of its `yield` values (a contextmanager's target)
     return_annotation: Desc = None  # ("inst", desc) of `-> X`
@@ -258,6 +259,8 @@ class _Summariser:
         self.class_nodes: dict = {}
         self.binds_with: set[str] = set()  # functions with a `with ... as name`
         self.bound_globals: set[str] = set()  # module globals assigned so far (not just prescanned)
+        self.augmented: list = []  # [(function qualname, class qualname, attribute)] of `self.x += ...`
+        self.call_nodes: dict = {}  # id(Call) -> its ast.Call, for the sizes of arguments (writes.py)
 
     # -- names -------------------------------------------------------------------------------
     def _global_ref(self, name: str) -> str:
@@ -618,6 +621,7 @@ class _Summariser:
                 calls = scope.calls
                 index = len(calls)
                 calls.append(self.make_call(node, scope, parent))
+                self.call_nodes[id(calls[-1])] = node
                 func = node.func
                 if type(func) is ast.Attribute and func.attr in ADDS_ELEMENT and len(node.args) == 1 + (func.attr == "insert"):
                     element = self.describe(node.args[-1], scope)
@@ -634,6 +638,8 @@ class _Summariser:
                     push((_Bind(targets, node.value, node.annotation), scope, parent))
                 elif kind is not ast.AugAssign:
                     push((_Bind(targets, node.value), scope, parent))
+                elif type(node.target) is ast.Attribute and scope.function is not None:
+                    self.augment(node, scope)
                 for target in targets:
                     if type(target) is not ast.Name:
                         push((target, scope, parent))
@@ -734,11 +740,42 @@ class _Summariser:
                 self.find_injection(qualname, node, enclosing, is_method, function)
 
     def find_writes(self) -> None:
-        """Writes and the loops around them (see writes.py), for the functions that call a write."""
-        for qualname, (node, _, _) in self.nodes.items():
+        """Writes and the loops around them, and the sizes of what calls pass (see writes.py), for
+        the functions that call a write or may call a project function with arguments."""
+        growth: list = []  # [class qualname -> attribute -> the function that grows it], once asked for
+
+        def grown_in(cls: str):
+            def grown_attr(attr: str) -> str:
+                if not growth:
+                    growth.append(grown_attributes(self.summary.functions, self.augmented))
+                return growth[0].get(cls, {}).get(attr, "")
+            return grown_attr
+
+        for qualname, (node, _, is_method) in self.nodes.items():
             function = self.summary.functions[qualname]
-            if any(c.hint in WRITE_HINTS for c in function.calls):
-                function.writes, function.loops = function_writes(node, function.calls)
+            writes = any(c.hint in WRITE_HINTS for c in function.calls)
+            passing = passing_calls(function.calls)
+            if writes or passing:
+                self_name = self._self_name(qualname) if is_method else ""
+                grown_attr = grown_in(function.cls) if self_name else None
+                function.writes, function.loops, function.passes = function_writes(
+                    node, function.calls, passing, self.call_nodes, qualname, self_name, grown_attr, writes)
+
+    def augment(self, node: ast.AugAssign, scope: _Scope) -> None:
+        """`self.buf += data` in a method: the attribute grows (a counter `self.n += 1` does not)."""
+        if type(node.value) is ast.Constant and not isinstance(node.value.value, (str, bytes)):
+            return
+        owner = self.describe(node.target.value, scope)
+        if owner is not None and owner[0] == "self":
+            self.augmented.append((scope.qualname, owner[1], node.target.attr))
+
+    def _self_name(self, qualname: str) -> str:
+        """The name of a method's instance parameter (`self`), or "" for a static or class method."""
+        function = self.summary.functions[qualname]
+        if not function.cls or not function.params:
+            return ""
+        kinds = {d.text for d in function.decorators}
+        return "" if "staticmethod" in kinds or "classmethod" in kinds else function.params[0]
 
     def find_injection(self, qualname: str, node: ast.AST, enclosing: str, is_method: bool,
                        function: Function) -> None:

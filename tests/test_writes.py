@@ -2,8 +2,10 @@
 
 Each project is written to a temp dir with `# error: GEVnnn` markers; the findings must equal them.
 """
+from test_cli import write
 from test_engine import assert_markers
 from test_handles import message_at
+from test_values import flake8_agrees
 
 APP = """
 from gevent import monkey
@@ -233,3 +235,362 @@ def a():
 """})
     message = message_at(tmp_path, "app.py", "request.stream.read()")
     assert "it is the whole request body (`request.stream.read()` without a size)" in message
+
+
+# -- sizes through calls -------------------------------------------------------------------------
+
+WEB = """
+from gevent import monkey
+monkey.patch_all()
+
+import gevent
+from flask import Flask, request
+
+import store
+
+app = Flask(__name__)
+"""
+
+
+def test_a_parameter_takes_the_size_of_what_the_calls_that_run_pass(tmp_path):
+    files = {
+        "web.py": WEB + """
+
+@app.route("/upload/<name>", methods=["PUT"])
+def upload(name):
+    store.save_body(name, request.get_data())
+    store.save_data(name, request.data)
+    store.save_file(name, request.files["f"].read())
+    rows = request.get_json()["rows"]
+    store.save_lines(name, "\\n".join(rows))
+    store.save_text(name, body=request.get_data().decode())
+    store.save_literal(name, b"ok")
+    store.save_summary(name, f"{name}: {len(rows)} rows")
+    store.save_small(name, "%s\\n" % name)
+    return ""
+""",
+        "store.py": """
+def save_body(name, body):
+    with open(name, "wb") as fh:  # error: GEV101
+        fh.write(body)  # error: GEV301
+
+
+def save_data(name, data):
+    with open(name, "wb") as fh:  # error: GEV101
+        fh.write(data)  # error: GEV301
+
+
+def save_file(name, content):
+    with open(name, "wb") as fh:  # error: GEV101
+        fh.write(content)  # error: GEV301
+
+
+def save_lines(name, text):
+    with open(name, "w") as fh:  # error: GEV101
+        fh.write(text)  # error: GEV301
+
+
+def save_text(name, body=""):
+    with open(name, "w") as fh:  # error: GEV101
+        fh.write(body)  # error: GEV301
+
+
+def save_literal(name, body):
+    with open(name, "wb") as fh:  # error: GEV101
+        fh.write(body)  # error: GEV101
+
+
+def save_summary(name, line):
+    with open(name, "w") as fh:  # error: GEV101
+        fh.write(line)  # error: GEV101
+
+
+def save_small(name, line):
+    with open(name, "w") as fh:  # error: GEV101
+        fh.write(line)  # error: GEV101
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+    assert message_at(tmp_path, "store.py", "fh.write(body)").startswith(
+        "GEV301 unbounded write `fh.write` on a request path (route PUT /upload/<name> -> save_body): `body` is the "
+        "whole request body (`request.get_data()`), passed at web.py:15, and the hub cannot run until the write "
+        "returns")
+    assert "`data` is the whole request body (`request.data`), passed at web.py:16" in \
+        message_at(tmp_path, "store.py", "fh.write(data)")
+    assert "`content` is the whole content of `request.files['f']` (`.read()` without a size), passed at " \
+           "web.py:17" in message_at(tmp_path, "store.py", "fh.write(content)")
+    assert "`text` is built by `join` over `rows`, passed at web.py:19" in \
+        message_at(tmp_path, "store.py", "fh.write(text)")
+
+
+def test_reshaped_parameters_and_dumps_follow_the_callers(tmp_path):
+    files = {
+        "web.py": WEB + """
+
+@app.route("/a", methods=["POST"])
+def a():
+    store.encoded("/tmp/a", request.get_data().decode())
+    store.compressed("/tmp/b", request.get_data())
+    store.framed("/tmp/c", request.get_data())
+    store.dumped("/tmp/d", request.get_json())
+    store.encoded("/tmp/e", "small")
+    store.compressed("/tmp/f", b"small")
+    store.dumped("/tmp/g", {"ok": True})
+    return ""
+""",
+        "store.py": """
+import json
+import zlib
+
+
+def encoded(path, body):
+    with open(path, "wb") as fh:  # error: GEV101
+        fh.write(body.encode("utf-8"))  # error: GEV301
+
+
+def compressed(path, body):
+    with open(path, "wb") as fh:  # error: GEV101
+        fh.write(zlib.compress(body))  # error: GEV301
+
+
+def framed(path, body):
+    with open(path, "wb") as fh:  # error: GEV101
+        fh.write(b"HEAD" + body + b"\\n")  # error: GEV301
+
+
+def dumped(path, rows):
+    with open(path, "w") as fh:  # error: GEV101
+        json.dump(rows, fh)  # error: GEV301
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+    assert "`rows` is the request's data (`request.get_json()`), passed at web.py:18" in \
+        message_at(tmp_path, "store.py", "json.dump(rows, fh)")
+
+
+def test_callers_that_disagree_report_with_the_unbounded_one(tmp_path):
+    files = {
+        "web.py": WEB + """
+
+@app.route("/ping")
+def ping():
+    store.keep("/tmp/ping", b"pong")
+    return ""
+
+
+@app.route("/upload", methods=["POST"])
+def upload():
+    store.keep("/tmp/upload", request.get_data())
+    return ""
+
+
+@app.route("/note", methods=["POST"])
+def note():
+    store.note("/tmp/note", "a literal")
+    return ""
+
+
+def cli_import(path):
+    store.note(path, open(path).read())
+""",
+        "store.py": """
+def keep(path, body):
+    with open(path, "wb") as fh:  # error: GEV101
+        fh.write(body)  # error: GEV301
+
+
+def note(path, text):
+    with open(path, "w") as fh:  # error: GEV101
+        fh.write(text)  # error: GEV101
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+    assert "`body` is the whole request body (`request.get_data()`), passed at web.py:21" in \
+        message_at(tmp_path, "store.py", "fh.write(body)")
+
+
+def test_a_parameter_passed_on_through_helpers_keeps_the_first_callers_size(tmp_path):
+    files = {
+        "web.py": WEB + """
+import service
+
+
+@app.route("/notes/<name>", methods=["POST"])
+def save_note(name):
+    body = request.get_data()
+    service.save(name, body)
+    service.save_compressed(name, data=body)
+    service.save_checked(name, "literal")
+    service.relay(name, body, 2)
+    return ""
+""",
+        "service.py": """
+import zlib
+
+import store
+
+
+def save(name, body):
+    data = body
+    store.write_blob(name, data)
+
+
+def save_compressed(name, data):
+    store.write_blob(name + ".z", zlib.compress(data))
+
+
+def save_checked(name, body):
+    store.write_checked(name, body)
+
+
+def relay(name, data, depth):
+    if depth:
+        return relay(name, data, depth - 1)
+    store.write_relayed(name, data)
+""",
+        "store.py": """
+def write_blob(name, data):
+    with open(name, "wb") as fh:  # error: GEV101
+        fh.write(data)  # error: GEV301
+
+
+def write_checked(name, data):
+    with open(name, "wb") as fh:  # error: GEV101
+        fh.write(data)  # error: GEV101
+
+
+def write_relayed(name, data):
+    with open(name, "wb") as fh:  # error: GEV101
+        fh.write(data)  # error: GEV301
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+    assert ("`data` is the whole request body (`request.get_data()`), passed at web.py:18, then at service.py:9"
+            in message_at(tmp_path, "store.py", "fh.write(data)"))
+
+
+def test_only_the_calls_that_run_on_the_hub_give_a_size(tmp_path):
+    files = {
+        "web.py": WEB + """
+
+@app.route("/a", methods=["POST"])
+def a():
+    gevent.get_hub().threadpool.apply(store.offloaded, ("/tmp/a", request.get_data()))
+    store.direct("/tmp/b", b"small")
+    return ""
+
+
+def cli_restore(path):
+    store.direct(path, open(path, "rb").read())
+""",
+        "store.py": """
+def offloaded(path, body):
+    with open(path, "wb") as fh:
+        fh.write(body)
+
+
+def direct(path, body):
+    with open(path, "wb") as fh:  # error: GEV101
+        fh.write(body)  # error: GEV101
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+
+
+def test_a_list_attribute_grown_in_another_method_has_no_bound(tmp_path):
+    files = {
+        "web.py": WEB + """
+
+@app.route("/rows", methods=["POST"])
+def add_row():
+    store.BUFFER.add(request.form["row"])
+    store.BUFFER.flush()
+    store.SPOOL.feed(request.stream.read(65536))
+    store.SPOOL.flush()
+    store.FIXED.flush()
+    return ""
+""",
+        "store.py": """
+import json
+
+
+class Buffer:
+    def __init__(self):
+        self.rows = []
+        self.count = 0
+
+    def add(self, row):
+        self.rows.append(row)
+        self.count += 1
+
+    def flush(self):
+        with open("/tmp/rows", "w") as fh:  # error: GEV101
+            fh.write("".join(self.rows))  # error: GEV301
+            fh.writelines(self.rows)  # error: GEV301
+            json.dump(self.rows, fh)  # error: GEV301
+            fh.write(f"{self.count} rows")  # error: GEV101
+
+
+class Spool:
+    def __init__(self):
+        self.data = b""
+
+    def feed(self, chunk):
+        self.data += chunk
+
+    def flush(self):
+        with open("/tmp/spool", "wb") as fh:  # error: GEV101
+            fh.write(self.data)  # error: GEV301
+
+
+class Fixed:
+    def __init__(self):
+        self.rows = ["a", "b"]
+
+    def flush(self):
+        with open("/tmp/fixed", "w") as fh:  # error: GEV101
+            json.dump(self.rows, fh)  # error: GEV101
+
+
+BUFFER = Buffer()
+SPOOL = Spool()
+FIXED = Fixed()
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
+    assert "it is built by `join` over `self.rows` (`self.rows` grows in Buffer.add)" in \
+        message_at(tmp_path, "store.py", 'fh.write("".join(self.rows))')
+    assert "`self.rows` grows in Buffer.add" in message_at(tmp_path, "store.py", "json.dump(self.rows, fh)")
+    assert "`self.data` grows in Spool.feed" in message_at(tmp_path, "store.py", "fh.write(self.data)")
+
+
+def test_the_fix_offloads_a_write_whose_size_came_through_a_call(tmp_path, run):
+    write(tmp_path, {
+        "web.py": WEB + """
+
+@app.route("/upload/<name>", methods=["PUT"])
+def upload(name):
+    store.save_body(name, request.get_data())
+    return ""
+""",
+        "store.py": """
+def save_body(name, body):
+    with open(name, "wb") as fh:
+        fh.write(body)
+""",
+    })
+    code, _, err = run("fix", "--no-cache")
+    assert code == 1, err
+    assert (tmp_path / "store.py").read_text() == """
+import gevent
+def save_body(name, body):
+    with open(name, "wb") as fh:
+        gevent.get_hub().threadpool.apply(fh.write, (body,))
+"""
+    assert run("fix", "--no-cache")[0] == 0
