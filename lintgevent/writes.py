@@ -105,6 +105,18 @@ class Passed:
     collection_from: tuple  # the same, as a collection
 
 
+def _added_terms(node: ast.BinOp) -> list:
+    """The terms of `a + b + c`, left to right, without recursing (sums nest to the left)."""
+    terms, pending = [], [node]
+    while pending:
+        term = pending.pop()
+        if type(term) is ast.BinOp and type(term.op) is ast.Add:
+            pending += (term.right, term.left)
+        else:
+            terms.append(term)
+    return terms
+
+
 def _text(node: ast.AST) -> str:
     text = ast.unparse(node)
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
@@ -295,13 +307,7 @@ class _Body:
             return next((p for p in parts if p), "")
         if kind is ast.BinOp:
             if type(node.op) is ast.Add:  # `a + b + c` nests to the left: judged as a flat list
-                terms, pending = [], [node]
-                while pending:
-                    term = pending.pop()
-                    if type(term) is ast.BinOp and type(term.op) is ast.Add:
-                        pending += (term.right, term.left)
-                    else:
-                        terms.append(self.data_size(term, line, hops))
+                terms = [self.data_size(term, line, hops) for term in _added_terms(node)]
                 return next((t for t in terms if t), None if None in terms else "")
             if type(node.op) is ast.Mod:
                 return ""  # a small formatted string
@@ -456,14 +462,7 @@ class _Body:
         if want == DATA:
             if kind is ast.BinOp and type(node.op) is ast.Add:
                 # `header + body + b"\n"`: as big as the one term nothing bounds
-                terms, pending = [], [node]
-                while pending:
-                    term = pending.pop()
-                    if type(term) is ast.BinOp and type(term.op) is ast.Add:
-                        pending += (term.right, term.left)
-                    else:
-                        terms.append(term)
-                open_terms = [t for t in terms if self.data_size(t, line, hops) != ""]
+                open_terms = [t for t in _added_terms(node) if self.data_size(t, line, hops) != ""]
                 return self.param_of(open_terms[0], line, DATA, hops) if len(open_terms) == 1 else ()
             if kind is ast.IfExp:
                 sides = [self.param_of(side, line, DATA, hops) for side in (node.body, node.orelse)]

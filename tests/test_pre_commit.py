@@ -55,6 +55,7 @@ def _try_repo(project: Path, home: Path, hook: str, *files: str) -> subprocess.C
                           env=dict(os.environ, PRE_COMMIT_HOME=str(home), PIP_DISABLE_PIP_VERSION_CHECK="1"))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_the_hooks_fail_on_a_finding_and_fix_a_file(tmp_path):
     project = tmp_path / "project"

@@ -187,6 +187,7 @@ def fine():
 
 
 @live
+@pytest.mark.slow
 def test_a_request_that_does_not_complete_is_a_failure_with_its_own_verdict(tmp_path):
     project = wsgi_project(tmp_path, "site", UNANSWERED_APP)
     report = tmp_path / "answers.json"
@@ -206,7 +207,8 @@ def test_a_request_that_does_not_complete_is_a_failure_with_its_own_verdict(tmp_
 @live
 @pytest.mark.parametrize("module, reason", [
     ("import sys\n\nsys.exit(1)\n", r"the worker died \d+ times while booting \(Worker \(pid:\d+\) exited with code 1"),
-    ("import time\n\ntime.sleep(3600)\n", r"the app did not answer /__lintgevent_probe__ within 11 s: its import"),
+    pytest.param("import time\n\ntime.sleep(3600)\n", r"the app did not answer /__lintgevent_probe__ within 11 s: its import",
+                 marks=pytest.mark.slow),
 ], ids=["exits", "hangs"])
 def test_an_app_that_exits_or_hangs_at_import_stops_the_run_at_once_with_the_reason(tmp_path, module, reason):
     (tmp_path / "broken.py").write_text(module)

@@ -110,7 +110,9 @@ def _kill_and_check(command: list[str], cwd, tmp_path, signum: int, mark: str) -
 
 
 @live
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGINT, signal.SIGKILL],
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL,
+                                    *(pytest.param(s, marks=pytest.mark.slow)
+                                      for s in (signal.SIGHUP, signal.SIGQUIT, signal.SIGINT))],
                          ids=lambda signum: signal.Signals(signum).name)
 def test_a_signal_in_the_middle_of_the_fixture_run_leaves_nothing_behind(tmp_path, signum):
     _kill_and_check(["verify"], tmp_path, tmp_path, signum, mark="[1/")
