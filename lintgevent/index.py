@@ -19,6 +19,7 @@ taken to be everything.
 """
 from __future__ import annotations
 
+import functools
 import sys
 
 from .catalog import Catalog
@@ -69,11 +70,14 @@ def alternatives(value) -> tuple:
     return value[1] if value[0] == "any" else (value,)
 
 
-def each(value, apply):
-    """apply() to every alternative of a value, joined; a single value is passed through as is."""
-    if value is not None and value[0] == "any":
-        return join(apply(member) for member in value[1])
-    return apply(value)
+def over_alternatives(method):
+    """A method of one value, made to take a union too: applied to every alternative, joined."""
+    @functools.wraps(method)
+    def spread(self, value, *args):
+        if value is not None and value[0] == "any":
+            return join(method(self, member, *args) for member in value[1])
+        return method(self, value, *args)
+    return spread
 
 
 def is_test_module(module: str) -> bool:
@@ -199,12 +203,11 @@ class ProjectIndex:
             value = self.attr(value, name)
         return value
 
+    @over_alternatives
     def attr(self, value, name: str):
         if value is None:
             return ("ext", "<unknown>." + name)
         kind = value[0]
-        if kind == "any":
-            return join(self.attr(member, name) for member in value[1])
         if kind == "many":
             return ("getter", value[1]) if name in ELEMENT_GETTERS else ("many", value[1])
         if kind == "ext":
@@ -242,33 +245,27 @@ class ProjectIndex:
         self._method_memo[memo_key] = found
         return found
 
-    def class_attr(self, cls_key: tuple, name: str, depth: int = 0):
-        info = self.class_info(cls_key)
-        if info is None or depth > 20:
-            return None
-        if name in info.attrs:
-            return self.guarded(("attr", cls_key, name),
-                                lambda: self.evaluate(info.attrs[name], self.files[cls_key[0]]))
-        for base in self.bases(cls_key):
-            if base[0] == "class":
-                value = self.class_attr(base[1], name, depth + 1)
-                if value is not None:
-                    return value
+    def class_attr(self, cls_key: tuple, name: str):
+        """A class attribute's (or `self.name = ...`'s) value: the class's own definition, else the
+        first base's, in order, whose definition is known."""
+        for owner, desc in self.attr_definitions(cls_key, name):
+            value = self.guarded(("attr", owner, name), lambda: self.evaluate(desc, self.files[owner[0]]))
+            if value is not None or owner == cls_key:
+                return value
         return None
 
-    def class_attr_desc(self, cls_key: tuple, name: str, depth: int = 0) -> tuple | None:
-        """(descriptor, file) of the class attribute (or `self.name = ...`) that class_attr reads."""
+    def attr_definitions(self, cls_key: tuple, name: str, depth: int = 0):
+        """(class, descriptor) of the definitions of an attribute class_attr reads: the class's own,
+        else each base's, depth first (a class that defines it hides its own bases')."""
         info = self.class_info(cls_key)
         if info is None or depth > 20:
-            return None
+            return
         if name in info.attrs:
-            return info.attrs[name], self.files[cls_key[0]]
+            yield cls_key, info.attrs[name]
+            return
         for base in self.bases(cls_key):
             if base[0] == "class":
-                found = self.class_attr_desc(base[1], name, depth + 1)
-                if found is not None:
-                    return found
-        return None
+                yield from self.attr_definitions(base[1], name, depth + 1)
 
     def bases(self, cls_key: tuple) -> list:
         info = self.class_info(cls_key)
@@ -319,7 +316,7 @@ class ProjectIndex:
                     return wrapped  # a file wrapper over memory or a socket stays what it wraps
             return result
         if kind == "item" or kind == "div" or kind == "iter":
-            return each(self.evaluate(desc[1], fs), lambda inner: self.element(inner, kind))
+            return self.element(self.evaluate(desc[1], fs), kind)
         if kind == "items":
             return ("many", join(self.evaluate(d, fs) for d in desc[1]))
         if kind == "self":
@@ -343,6 +340,7 @@ class ProjectIndex:
             return join([self.evaluate(desc[1], fs)]) or self.evaluate(desc[2], fs)
         return desc  # literals
 
+    @over_alternatives
     def element(self, value, how: str):
         """`value[...]`, `value / ...` or an element of `for x in value`."""
         if value is None:
@@ -377,8 +375,9 @@ class ProjectIndex:
             made = self.evaluate(desc[1], fs)
             if made is not None and made[0] == "func" and self.decorated_with(made[1], CONTEXT_MANAGERS):
                 return join(self.evaluate(y, self.files[made[1][0]]) for y in self.function(made[1]).yields)
-        return each(self.evaluate(desc, fs), self._entered)
+        return self._entered(self.evaluate(desc, fs))
 
+    @over_alternatives
     def _entered(self, value):
         if value is not None and value[0] == "obj":
             enter = self.find_method(value[1], "__enter__")
@@ -386,24 +385,22 @@ class ProjectIndex:
                 return self.returned(enter)
         return value
 
+    @over_alternatives
     def instance_of(self, value):
         """What an annotation names: an instance of a project class, or of an external type."""
         if value is None:
             return None
-        if value[0] == "any":
-            return join(self.instance_of(member) for member in value[1])
         if value[0] == "class":
             return ("obj", value[1])
         if value[0] == "ext":
             return ("ext", self.catalog.fold(value[1] + "()"))
         return None
 
+    @over_alternatives
     def call_result(self, value):
         if value is None:
             return None
         kind = value[0]
-        if kind == "any":
-            return join(self.call_result(member) for member in value[1])
         if kind == "func":
             return self.returned(value[1])
         if kind == "getter":  # `REGISTRY.get(kind)`: one of the elements
@@ -428,12 +425,11 @@ class ProjectIndex:
         value = join(self.evaluate(desc, fs) for desc in function.returns)
         return value if value is not None else self.evaluate(function.return_annotation, fs)
 
+    @over_alternatives
     def callee(self, value):
         """What calling a value runs: a project function, a class, or a catalog name (or a few of them)."""
         if value is None:
             return None
-        if value[0] == "any":
-            return join(self.callee(member) for member in value[1])
         if value[0] == "class":
             init = self.find_method(value[1], "__init__")
             return ("func", init) if init else value

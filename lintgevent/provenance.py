@@ -50,9 +50,10 @@ def origin(index: ProjectIndex, desc, fs: FileSummary, depth: int = 0) -> str | 
     if kind == "attr":
         receiver = index.evaluate(desc[1], fs)
         if receiver is not None and receiver[0] in ("obj", "class"):
-            found = index.class_attr_desc(receiver[1], desc[2])
+            found = next(index.attr_definitions(receiver[1], desc[2]), None)
             if found is not None:
-                return origin(index, found[0], found[1], depth + 1) or f"set in {receiver[1][1]}"
+                owner, attr_desc = found
+                return origin(index, attr_desc, index.files[owner[0]], depth + 1) or f"set in {receiver[1][1]}"
         return origin(index, desc[1], fs, depth + 1)
     if kind == "ref":
         return _global_origin(index, desc[1], fs, depth)

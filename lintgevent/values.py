@@ -28,25 +28,33 @@ MAX_ROUNDS = 4
 LITERALS = frozenset({"str", "strs", "const"})  # descriptors that are their own value
 
 
-def _bound_offset(function: Function) -> int:
-    """How many leading parameters a call does not pass: `self` or `cls` of a method."""
-    if not function.cls or not function.params:
-        return 0
-    return 0 if any(d.text == "staticmethod" for d in function.decorators) else 1
+def passed_params(function: Function) -> tuple:
+    """The parameters a call passes: all but `self` or `cls` of a method."""
+    if not function.cls or not function.params or any(d.text == "staticmethod" for d in function.decorators):
+        return function.params
+    return function.params[1:]
+
+
+def argument_slot(function: Function, call: Call, name: str) -> int | str:
+    """Where a call gives parameter `name`: its position among the call's arguments, else the name
+    (a keyword, or nothing)."""
+    params = passed_params(function)
+    if name in params and params.index(name) < len(call.args):
+        return params.index(name)
+    return name
 
 
 def _passed(target: Function, call: Call, wanted: str) -> tuple[list, bool]:
     """(descriptors the call gives for parameter `wanted`, whether each is one element of
     `*args`/`**kwargs`); the default when the call leaves it out."""
-    params = target.params[_bound_offset(target):]
+    params = passed_params(target)
     if wanted == target.star:
         return list(call.args[len(params):]), True
     if wanted == target.double_star:
         return [desc for name, desc in call.kwargs if name not in params], True
-    if wanted in params:
-        position = params.index(wanted)
-        if position < len(call.args):
-            return [call.args[position]], False
+    slot = argument_slot(target, call, wanted)
+    if type(slot) is int:
+        return [call.args[slot]], False
     given = [desc for name, desc in call.kwargs if name == wanted]
     if given:
         return given, False
@@ -83,7 +91,7 @@ class Parameters:
         target = self.index.function(key)
         if target is None:
             return None
-        first = next(iter(target.params[_bound_offset(target):]), None)
+        first = next(iter(passed_params(target)), None)
         decorated = self.decorated.get(key, ()) if name == first else ()
         for calls in (self.running_to.get(key, ()), self._rest_calls(key, qualname)):
             offered, collected = list(decorated), False

@@ -23,7 +23,7 @@ from ..provenance import where
 from ..reach import Reachability, Site
 from ..rules import RULES
 from ..summary import FileSummary, Function
-from ..values import _bound_offset
+from ..values import argument_slot
 from ..writes import DATA, MAX_HOPS
 from .blocking import blocking_entry, site_names
 
@@ -127,13 +127,11 @@ class _Callers:
         target = self.index.function(key)
         if target is None:
             return None
-        params = target.params[_bound_offset(target):]
-        position = params.index(param) if param in params else -1
         for caller, i in self.into(key):
             fs = self.index.files[caller[0]]
             function = fs.functions[caller[1]]
             call = function.calls[i]
-            wanted = position if 0 <= position < len(call.args) else param
+            wanted = argument_slot(target, call, param)
             passed = next((p for p in function.passes if p.call == i and p.slot == wanted), None)
             if passed is not None:
                 reason = passed.data if kind == DATA else passed.collection
