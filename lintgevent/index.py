@@ -106,6 +106,8 @@ class ProjectIndex:
         self._method_memo: dict = {}
         self._ancestor_memo: dict = {}
         self._returns_memo: dict = {}
+        self._attr_memo: dict = {}  # (class key, attribute) -> class_attr
+        self._bases_memo: dict = {}  # class key -> bases
         self._property_memo: dict = {}
         self._methods_by_name: dict | None = None
         # what the callers pass: .get((path, function qualname, parameter)) (values.Parameters)
@@ -248,11 +250,17 @@ class ProjectIndex:
     def class_attr(self, cls_key: tuple, name: str):
         """A class attribute's (or `self.name = ...`'s) value: the class's own definition, else the
         first base's, in order, whose definition is known."""
+        memo_key = (cls_key, name)
+        if memo_key in self._attr_memo:
+            return self._attr_memo[memo_key]
+        found = None
         for owner, desc in self.attr_definitions(cls_key, name):
             value = self.guarded(("attr", owner, name), lambda: self.evaluate(desc, self.files[owner[0]]))
             if value is not None or owner == cls_key:
-                return value
-        return None
+                found = value
+                break
+        self._attr_memo[memo_key] = found
+        return found
 
     def attr_definitions(self, cls_key: tuple, name: str, depth: int = 0):
         """(class, descriptor) of the definitions of an attribute class_attr reads: the class's own,
@@ -268,11 +276,14 @@ class ProjectIndex:
                 yield from self.attr_definitions(base[1], name, depth + 1)
 
     def bases(self, cls_key: tuple) -> list:
-        info = self.class_info(cls_key)
-        if info is None:
-            return []
-        fs = self.files[cls_key[0]]
-        return [v for v in (self.evaluate(b, fs) for b in info.bases) if v is not None]
+        found = self._bases_memo.get(cls_key)
+        if found is None:
+            info = self.class_info(cls_key)
+            if info is None:
+                return []
+            fs = self.files[cls_key[0]]
+            found = self._bases_memo[cls_key] = [v for v in (self.evaluate(b, fs) for b in info.bases) if v is not None]
+        return found
 
     def external_ancestors(self, cls_key: tuple) -> tuple[str, ...]:
         """The external names among a class's bases and theirs, its own first.  Memoised and
@@ -354,8 +365,9 @@ class ProjectIndex:
     def learn_parameters(self, parameters) -> None:
         """New parameter values: what was worked out from the old ones is forgotten."""
         self.parameters = parameters
-        self._returns_memo.clear()
-        self._global_memo.clear()  # a module global may be a call's result: `store = build(Disk)`
+        # A module global may be a call's result (`store = build(Disk)`), an attribute a parameter.
+        for memo in (self._returns_memo, self._global_memo, self._attr_memo, self._bases_memo):
+            memo.clear()
 
     def decorated_with(self, key: tuple, names) -> bool:
         """Whether a project function has a decorator that resolves to one of `names`."""

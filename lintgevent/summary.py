@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from .catalog import load_catalog
 from .handles import RELEASE_HINTS, class_wrapped_attrs, function_escapes, parameters, wrapper_injection
 from .syntax import callee_text
-from .writes import WRITE_HINTS, function_writes, grown_attributes, passing_calls
+from .writes import GROW_METHODS, WRITE_HINTS, function_writes, grown_attributes, passing_calls
 
 Desc = tuple | None
 
@@ -47,7 +47,6 @@ BINDING_STATEMENTS = frozenset({ast.Assign, ast.AnnAssign, ast.If, ast.With, ast
 # Builtins that give a collection of the same elements as their argument.
 SAME_COLLECTION = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed", "iter"})
 # Methods that add their argument to a collection, or each element of it.
-ADDS_ELEMENT = frozenset({"append", "add", "appendleft", "insert", "extend", "update"})
 ADDS_ELEMENTS = frozenset({"extend", "update"})
 # A collection literal with more distinct elements than this is not described (a table of data).
 MAX_ITEMS = 32
@@ -136,8 +135,9 @@ class FileSummary:
 
 
 def _too_deep(desc: Desc) -> bool:
-    """Descriptors nest through local variables (`x = x.next()` ten thousand times): fold the deep
-    ones to unknown, so the index, the cache and pickle never recurse far."""
+    """Descriptors nest through local variables (`x = x.next()` ten thousand times): the deep ones
+    are bound as unknown, so the index, the cache and pickle never recurse far.  A descriptor that
+    is not bound is at most one expression deeper than the names it reads, which the parser bounds."""
     stack = [(desc, 1)] if desc is not None else []
     while stack:
         current, depth = stack.pop()
@@ -261,6 +261,9 @@ class _Summariser:
         self.bound_globals: set[str] = set()  # module globals assigned so far (not just prescanned)
         self.augmented: list = []  # [(function qualname, class qualname, attribute)] of `self.x += ...`
         self.call_nodes: dict = {}  # id(Call) -> its ast.Call, for the sizes of arguments (writes.py)
+        # (function qualname, name) -> the expressions `name = ...` assigns in it, and the
+        # statements that grow it (`name += ...`, `name.append(...)`), for writes.py
+        self.assigned_values: dict[tuple[str, str], list] = {}
 
     # -- names -------------------------------------------------------------------------------
     def _global_ref(self, name: str) -> str:
@@ -283,6 +286,8 @@ class _Summariser:
         return None
 
     def describe(self, node: ast.AST, scope: _Scope) -> Desc:
+        if type(node) is ast.Name:  # the commonest case
+            return self.lookup(node.id, scope)
         steps = []
         base = None  # a descriptor the walk ended on by itself (a partial)
         while True:
@@ -290,18 +295,18 @@ class _Summariser:
             if kind is ast.Attribute:
                 steps.append(node.attr)
                 node = node.value
-            elif kind is ast.Call and node.args and _named(node.func, "partial") \
-                    and self.describe(node.func, scope) == ("ref", "functools.partial"):
-                base = ("partial", self.describe(node.args[0], scope))
-                break
-            elif kind is ast.Call and len(node.args) == 1 and type(node.func) is ast.Name \
-                    and node.func.id in SAME_COLLECTION and not node.keywords \
-                    and self.lookup(node.func.id, scope) == ("ref", "builtins." + node.func.id):
-                node = node.args[0]  # `list(handlers)`: the same elements
             elif kind is ast.Call:
-                wrapped = next((k.value for k in node.keywords if k.arg == "fileobj"), None)
+                func, args = node.func, node.args
+                if args and _named(func, "partial") and self.describe(func, scope) == ("ref", "functools.partial"):
+                    base = ("partial", self.describe(args[0], scope))
+                    break
+                if len(args) == 1 and type(func) is ast.Name and func.id in SAME_COLLECTION and not node.keywords \
+                        and self.lookup(func.id, scope) == ("ref", "builtins." + func.id):
+                    node = args[0]  # `list(handlers)`: the same elements
+                    continue
+                wrapped = next((k.value for k in node.keywords if k.arg == "fileobj"), None) if node.keywords else None
                 steps.append(0 if wrapped is None else ("fileobj", self.describe(wrapped, scope)))
-                node = node.func
+                node = func
             elif kind is ast.Subscript:
                 steps.append(1)
                 node = node.value
@@ -356,9 +361,7 @@ class _Summariser:
                 desc = ("item", desc)
             else:
                 desc = ("div", desc)
-        if not steps and base is None and kind is ast.Name:
-            return desc  # a name's value was folded when it was bound
-        return None if _too_deep(desc) else desc
+        return desc
 
     def items(self, elements: list, scope: _Scope) -> Desc:
         """("items", ...) for the known elements of a collection literal, when there are a few;
@@ -462,6 +465,8 @@ class _Summariser:
         """An element added to a collection a name holds (`self.handlers.append(fn)`,
         `REGISTRY[name] = cls`): the collection may hold it too."""
         added = ("items", (element,))
+        if _too_deep(added):
+            return
         if type(collection) is ast.Name:
             desc = self.lookup(collection.id, scope)
             if collection.id in scope.locals and scope.kind == "function":
@@ -593,8 +598,13 @@ class _Summariser:
                     desc = ("typed", desc, declared) if desc is not None else declared
                 if node.through and desc is not None:
                     desc = (node.through, desc)
+                if desc is not None and _too_deep(desc):
+                    desc = None  # what is bound is described again from it: `x = x.next()` in a loop
                 for target in node.targets:
                     self.bind(target, desc, scope)
+                    if type(target) is ast.Name and scope.kind == "function" and not node.through \
+                            and node.value is not None:
+                        self.assigned_values.setdefault((scope.qualname, target.id), []).append(node.value)
             elif kind is _Return:
                 getattr(scope.function, node.into).append(self.describe(node.value, scope))
             elif kind is _Enter:
@@ -623,10 +633,13 @@ class _Summariser:
                 calls.append(self.make_call(node, scope, parent))
                 self.call_nodes[id(calls[-1])] = node
                 func = node.func
-                if type(func) is ast.Attribute and func.attr in ADDS_ELEMENT and len(node.args) == 1 + (func.attr == "insert"):
-                    element = self.describe(node.args[-1], scope)
-                    if element is not None:
-                        self.grow(func.value, ("iter", element) if func.attr in ADDS_ELEMENTS else element, scope)
+                if type(func) is ast.Attribute and func.attr in GROW_METHODS:
+                    if scope.kind == "function" and type(func.value) is ast.Name:
+                        self.assigned_values.setdefault((scope.qualname, func.value.id), []).append(node)
+                    if len(node.args) == 1 + (func.attr == "insert"):
+                        element = self.describe(node.args[-1], scope)
+                        if element is not None:
+                            self.grow(func.value, ("iter", element) if func.attr in ADDS_ELEMENTS else element, scope)
                 for child in reversed(node.keywords):
                     push((child.value, scope, index))
                 for child in reversed(node.args):
@@ -640,6 +653,8 @@ class _Summariser:
                     push((_Bind(targets, node.value), scope, parent))
                 elif type(node.target) is ast.Attribute and scope.function is not None:
                     self.augment(node, scope)
+                elif type(node.target) is ast.Name and scope.kind == "function":
+                    self.assigned_values.setdefault((scope.qualname, node.target.id), []).append(node)
                 for target in targets:
                     if type(target) is not ast.Name:
                         push((target, scope, parent))
@@ -758,8 +773,10 @@ class _Summariser:
             if writes or passing:
                 self_name = self._self_name(qualname) if is_method else ""
                 grown_attr = grown_in(function.cls) if self_name else None
+                assigned = self.assigned_values
                 function.writes, function.loops, function.passes = function_writes(
-                    node, function.calls, passing, self.call_nodes, qualname, self_name, grown_attr, writes)
+                    node, function.calls, passing, self.call_nodes, lambda name: assigned.get((qualname, name), ()),
+                    qualname, self_name, grown_attr, writes)
 
     def augment(self, node: ast.AugAssign, scope: _Scope) -> None:
         """`self.buf += data` in a method: the attribute grows (a counter `self.n += 1` does not)."""

@@ -18,6 +18,7 @@ the same, at most MAX_ROUNDS times.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 
 from .entrypoints import EntryPoints
 from .index import ProjectIndex, alternatives, is_test_module, join
@@ -66,7 +67,9 @@ class Parameters:
 
     def __init__(self, index: ProjectIndex, running: list[tuple], by_hint: dict, constructs: dict,
                  decorated: dict):
-        self.index = index
+        # The index holds its parameters: a strong reference back would make every summary part of
+        # a reference cycle, left for the cyclic collector to walk (a second on a large code base).
+        self.index = weakref.proxy(index)
         self.running_to: dict[tuple, list] = {}  # function -> [(call, file)] of the calls that run
         for call, fs, callee in running:
             for value in alternatives(callee):

@@ -118,7 +118,7 @@ def _added_terms(node: ast.BinOp) -> list:
 
 
 def _text(node: ast.AST) -> str:
-    text = ast.unparse(node)
+    text = dotted(node) or ast.unparse(node)  # most are names: not worth unparsing
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
 
 
@@ -177,6 +177,7 @@ class _Body:
         self.grown_attr = grown_attr  # attribute -> the method of the class that grows it, or ""
         self._records = calls
         self._index: dict | None = None  # (line, col, hint) -> index in Function.calls
+        self._assigned = lambda name: ()  # name -> what the body assigns to it (see passes)
 
     def _known(self) -> None:
         """Walk the body, once."""
@@ -517,11 +518,12 @@ class _Body:
             loops.append(Loop(node.lineno, node.col_offset, kind, unbounded, counter, indices))
         return tuple(writes), tuple(loops)
 
-    def passes(self, calls: list, passing: list, nodes: dict) -> tuple:
+    def passes(self, calls: list, passing: list, nodes: dict, assigned) -> tuple:
         """The arguments of the calls that may run a project function (`passing`, their indices),
         where one is known: no bound, or as big as one of this function's parameters after a
         reshaping (a parameter passed as it is needs no record: its descriptor says so).  `nodes`
-        maps a Call to its ast.Call."""
+        maps a Call to its ast.Call, `assigned(name)` gives what the body assigns to a name."""
+        self._assigned = assigned
         out = []
         for i in passing:
             record = calls[i]
@@ -544,21 +546,32 @@ class _Body:
                     out.append(passed)
         return tuple(out)
 
-    def _worth_judging(self, arg: ast.AST, desc) -> bool:
+    def _worth_judging(self, arg: ast.AST, desc, looked: bool = False) -> bool:
         """Whether the syntax of an argument (or, for a name, the value its descriptor gives) may be
-        judged unbounded or a reshaped parameter: the rest is unknown without looking further."""
+        judged unbounded or a reshaped parameter: the rest is unknown without looking further.
+        `looked`: the argument is what a name was assigned, whose own names are not looked into."""
         kind = type(arg)
         if kind is ast.Name:
+            if desc is None:  # the summary could not tell: see what is assigned to it (once), if anything
+                return looked or arg.id in self.params or any(map(self._may_grow_or_judge, self._assigned(arg.id)))
             return _may_be_unbounded(desc)
         if kind is ast.Call:
             return callee_text(arg.func)[1] in JUDGED_CALLS
         if kind is ast.Attribute:
             return arg.attr in REQUEST_ATTRS or bool(self._grown_elsewhere(arg))
         if kind is ast.Subscript:
-            return type(arg.slice) is ast.Slice and self._worth_judging(arg.value, desc[1] if desc else None)
+            return type(arg.slice) is ast.Slice and self._worth_judging(arg.value, desc[1] if desc else None, looked)
         if kind is ast.BinOp:
             return type(arg.op) is ast.Add
         return kind in (ast.IfExp, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+    def _may_grow_or_judge(self, value: ast.AST) -> bool:
+        """Whether a name assigned this, or grown by it (`name += ...`, `name.append(...)`), may
+        be judged when it has no descriptor: a collection literal may be grown, another name may
+        hold anything.  A name only bound by a loop, a `with` or unpacking is bounded or unknown."""
+        kind = type(value)
+        return kind in (ast.List, ast.Dict, ast.Set, ast.Tuple, ast.Name, ast.AugAssign, ast.Call) \
+            or self._worth_judging(value, None, looked=True)
 
     def passed(self, call: int, slot: int | str, arg: ast.AST, line: int) -> Passed | None:
         data, collection = self.data_size(arg, line), self.collection_size(arg, line)
@@ -674,15 +687,17 @@ def passing_calls(calls: list) -> list[int]:
 
 
 def function_writes(node: ast.FunctionDef | ast.AsyncFunctionDef, calls: list, passing: list, nodes: dict,
-                    qualname: str = "", self_name: str = "", grown_attr=None,
+                    assigned, qualname: str = "", self_name: str = "", grown_attr=None,
                     writes: bool = True) -> tuple[tuple, tuple, tuple]:
     """The writes of a function body and the loops that hold them (when `writes`), and what the
     calls `passing` (see passing_calls) pass (Passed).  `nodes` maps each Call to its ast.Call;
-    `self_name` is a method's `self`, `grown_attr(attribute)` the function of its class that grows
-    that attribute, or ""."""
+    `assigned(name)` gives the expressions `name = ...` assigns in the body and the statements that
+    grow the name; `self_name` is a
+    method's `self`, `grown_attr(attribute)` the function of its class that grows that attribute,
+    or ""."""
     body = _Body(node, calls, qualname, self_name, grown_attr, writes)
     found = body.results() if writes else ((), ())
-    return (*found, body.passes(calls, passing, nodes))
+    return (*found, body.passes(calls, passing, nodes, assigned))
 
 
 def grown_attributes(functions: dict, augmented: list) -> dict[str, dict[str, str]]:

@@ -569,3 +569,47 @@ class Mixin(Loop):  # a cycle through a rebinding: no view, no greenlet, and no 
         return open("loop.txt")
 """,
     })
+
+
+def test_the_analysis_leaves_no_reference_cycle_behind(tmp_path):
+    """The summaries and the index are freed as soon as the findings are out: a cycle through them
+    would leave every summary for the cyclic collector to walk (a second on a large code base)."""
+    import gc
+
+    from lintgevent.index import ProjectIndex
+    from lintgevent.summary import FileSummary
+
+    write(tmp_path, {"app.py": """
+from gevent import monkey
+monkey.patch_all()
+from flask import Flask
+
+app = Flask(__name__)
+
+
+class Store:
+    def put(self, name, body):
+        with open(name, "wb") as fh:
+            fh.write(body)
+
+
+def save(store, name, body):
+    store.put(name, body)
+
+
+@app.route("/up")
+def up():
+    save(Store(), "x", b"y")
+    return ""
+"""})
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        result = analyse_project(str(tmp_path), load_config(str(tmp_path)), use_cache=False)
+        assert result.findings
+        left = [o for o in gc.get_objects() if isinstance(o, (ProjectIndex, FileSummary))]
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert left == []

@@ -594,3 +594,25 @@ def save_body(name, body):
         gevent.get_hub().threadpool.apply(fh.write, (body,))
 """
     assert run("fix", "--no-cache")[0] == 0
+
+
+def test_a_name_assigned_from_itself_is_judged_without_looking_into_it_again(tmp_path):
+    files = {
+        "web.py": WEB + """
+
+@app.route("/trim", methods=["POST"])
+def trim():
+    rest = request.args.get("q") or request.args.get("r")
+    while rest:
+        rest = rest[1:]
+        store.keep("/tmp/rest", rest)
+    return ""
+""",
+        "store.py": """
+def keep(path, body):
+    with open(path, "wb") as fh:  # error: GEV101
+        fh.write(body)  # error: GEV101
+""",
+    }
+    assert_markers(tmp_path, files)
+    flake8_agrees(tmp_path)
