@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from .catalog import load_catalog
 from .handles import RELEASE_HINTS, class_wrapped_attrs, function_escapes, parameters, wrapper_injection
-from .syntax import callee_text
+from .syntax import callee_text, child_nodes
 from .writes import GROW_METHODS, WRITE_HINTS, function_writes, grown_attributes, passing_calls
 
 Desc = tuple | None
@@ -217,6 +217,14 @@ class _Enter:
 
     def __init__(self, item: ast.withitem):
         self.item = item
+
+
+# The nodes the walk has a branch of its own for; every other one only has its children walked.
+WALKED_APART = frozenset({
+    ast.Name, ast.Constant, ast.Attribute, ast.Call, _Bind, _Return, _Enter, _Branch, ast.If, ast.Return,
+    ast.Yield, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+    ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.comprehension, ast.ListComp, ast.SetComp,
+    ast.GeneratorExp, ast.DictComp, ast.Import, ast.ImportFrom})
 
 
 class _Scope:
@@ -583,14 +591,43 @@ class _Summariser:
         # Work items: (node or _Bind, scope, index of the call whose arguments hold the node).
         stack: list = [(stmt, module_scope, -1) for stmt in reversed(tree.body)]
         pop, push = stack.pop, stack.append
+        context_aliases = self.context_aliases
         while stack:
             node, scope, parent = pop()
             kind = type(node)
             if kind is ast.Name:  # the commonest nodes first
-                if node.id in self.context_aliases and scope.function is not None:
+                if node.id in context_aliases and scope.function is not None:
                     self.read_context(node, node.id, "", scope)
             elif kind is ast.Constant:
                 continue
+            elif kind not in WALKED_APART:  # an expression or a statement with nothing of its own to record
+                for child in reversed(child_nodes(node)):
+                    push((child, scope, parent))
+            elif kind is ast.Attribute:
+                value = node.value
+                if type(value) is ast.Name and value.id in context_aliases:
+                    if scope.function is not None:
+                        self.read_context(node, value.id, node.attr, scope)
+                else:
+                    push((value, scope, parent))
+            elif kind is ast.Call:
+                calls = scope.calls
+                index = len(calls)
+                calls.append(self.make_call(node, scope, parent))
+                self.call_nodes[id(calls[-1])] = node
+                func = node.func
+                if type(func) is ast.Attribute and func.attr in GROW_METHODS:
+                    if scope.kind == "function" and type(func.value) is ast.Name:
+                        self.assigned_values.setdefault((scope.qualname, func.value.id), []).append(node)
+                    if len(node.args) == 1 + (func.attr == "insert"):
+                        element = self.describe(node.args[-1], scope)
+                        if element is not None:
+                            self.grow(func.value, ("iter", element) if func.attr in ADDS_ELEMENTS else element, scope)
+                for child in reversed(node.keywords):
+                    push((child.value, scope, index))
+                for child in reversed(node.args):
+                    push((child, scope, index))
+                push((node.func, scope, parent))
             elif kind is _Bind:  # after the value's own calls were walked
                 desc = self.describe(node.value, scope) if node.value is not None else None
                 declared = self.annotation(node.annotation, scope) if node.annotation is not None else None
@@ -627,24 +664,6 @@ class _Summariser:
                     if scope.function is not None:
                         push((_Return(node.value, "returns" if kind is ast.Return else "yields"), scope, parent))
                     push((node.value, scope, parent))
-            elif kind is ast.Call:
-                calls = scope.calls
-                index = len(calls)
-                calls.append(self.make_call(node, scope, parent))
-                self.call_nodes[id(calls[-1])] = node
-                func = node.func
-                if type(func) is ast.Attribute and func.attr in GROW_METHODS:
-                    if scope.kind == "function" and type(func.value) is ast.Name:
-                        self.assigned_values.setdefault((scope.qualname, func.value.id), []).append(node)
-                    if len(node.args) == 1 + (func.attr == "insert"):
-                        element = self.describe(node.args[-1], scope)
-                        if element is not None:
-                            self.grow(func.value, ("iter", element) if func.attr in ADDS_ELEMENTS else element, scope)
-                for child in reversed(node.keywords):
-                    push((child.value, scope, index))
-                for child in reversed(node.args):
-                    push((child, scope, index))
-                push((node.func, scope, parent))
             elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
                 targets = node.targets if kind is ast.Assign else [node.target]
                 if kind is ast.AnnAssign:
@@ -704,11 +723,8 @@ class _Summariser:
                     push((generator, scope, parent))
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self.bind_import(node, scope)
-            elif kind is ast.Attribute and type(node.value) is ast.Name and node.value.id in self.context_aliases:
-                if scope.function is not None:
-                    self.read_context(node, node.value.id, node.attr, scope)
             else:
-                for child in reversed(list(ast.iter_child_nodes(node))):
+                for child in reversed(child_nodes(node)):
                     push((child, scope, parent))
         self.find_handles()
         self.find_writes()

@@ -1,10 +1,17 @@
-"""Code as written: the text of a callee or a dotted name, for messages and matching."""
+"""Code as written: the text of a callee or a dotted name, for messages and matching; the child
+nodes of a node, for the walks."""
 from __future__ import annotations
 
 import ast
 
 # Callee texts longer than this many parts are shortened to "...".
 MAX_PARTS = 40
+# Fields that never hold a node worth walking: names and flags, and the contexts and operators
+# (`Load`, `Add`, `Eq`...), one node per expression that says nothing a walk uses.
+NOT_CHILDREN = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "name", "asname", "names", "module", "level",
+                          "conversion", "is_async", "simple", "kind", "type_comment", "tag", "rest", "kwd_attrs"})
+# Node type -> its fields that may hold nodes; a literal's value is not one.
+_child_fields: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.MatchSingleton: ()}
 
 
 def callee_text(node: ast.AST) -> tuple[str, str]:
@@ -45,3 +52,21 @@ def dotted(node: ast.AST) -> str:
         return ""
     parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """The child nodes of a node in the order ast.iter_child_nodes gives them, but for contexts and
+    operators (see NOT_CHILDREN).  Several times cheaper: the fields that may hold nodes are
+    worked out once per node type."""
+    kind = type(node)
+    fields = _child_fields.get(kind)
+    if fields is None:
+        fields = _child_fields[kind] = tuple(f for f in kind._fields if f not in NOT_CHILDREN)
+    out = []
+    for field in fields:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            out.extend(v for v in value if v is not None)
+        elif value is not None:
+            out.append(value)
+    return out

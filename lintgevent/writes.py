@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import sys
 
-from .syntax import callee_text, dotted
+from .syntax import callee_text, child_nodes, dotted
 
 WRITE_HINTS = frozenset({"write", "writelines", "dump", "write_text", "write_bytes"})
 # Methods whose result is as big as their receiver: `data.encode()`.
@@ -235,13 +235,13 @@ class _Body:
             elif kind is ast.NamedExpr:
                 self._assign(node.target, node.lineno, "value", node.value)
             if expressions:
-                stack.extend((child, loops) for child in reversed(list(ast.iter_child_nodes(node)))
+                stack.extend((child, loops) for child in reversed(child_nodes(node))
                              if type(child) not in LEAVES)
             elif kind is ast.Expr:
                 if type(node.value) is ast.Call:
                     stack.append((node.value, loops))  # `parts.append(row)`
             elif kind is not ast.Call:
-                stack.extend((child, loops) for child in reversed(list(ast.iter_child_nodes(node)))
+                stack.extend((child, loops) for child in reversed(child_nodes(node))
                              if isinstance(child, STATEMENT_LIKE))
 
     def _assign(self, target: ast.AST, line: int, kind: str, value: ast.AST | None) -> None:
