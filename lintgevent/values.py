@@ -14,6 +14,14 @@ in unknown), so only the parameters on the way of the analysis cost anything.
 New parameter values can make new functions reachable, whose calls give new arguments: the
 functions that run and the parameters are recomputed in rounds until the functions that run stay
 the same, at most MAX_ROUNDS times.
+
+Sizes (GEV3) are values of parameters too, one fact on top of what a parameter holds: no bound,
+with the reason and the calls it came through, or nothing known.  Only the calls on request paths
+give one (a write of what a startup script passes does not hold a request), in the order of the
+shortest chains, and the first caller that passes data with no bound gives the reason: the join
+of "no bound" with anything is "no bound".  What a call passes is its Passed record (writes.py)
+or, for a parameter of the caller passed on as it is, that parameter's own size, through at most
+writes.MAX_HOPS calls.
 """
 from __future__ import annotations
 
@@ -24,6 +32,7 @@ from .entrypoints import EntryPoints
 from .index import ProjectIndex, alternatives, is_test_module, join
 from .reach import Reachability
 from .summary import Call, FileSummary, Function
+from .writes import DATA, MAX_HOPS
 
 MAX_ROUNDS = 4
 LITERALS = frozenset({"str", "strs", "const"})  # descriptors that are their own value
@@ -66,10 +75,15 @@ class Parameters:
     """What each parameter holds in one round: (path, function qualname, parameter) -> value."""
 
     def __init__(self, index: ProjectIndex, running: list[tuple], by_hint: dict, constructs: dict,
-                 decorated: dict):
+                 decorated: dict, request_paths: Reachability | None = None):
         # The index holds its parameters: a strong reference back would make every summary part of
         # a reference cycle, left for the cyclic collector to walk (a second on a large code base).
         self.index = weakref.proxy(index)
+        # function -> [(caller, call index)] of the calls on the round's request paths: what gives sizes
+        self._into = _calls_into(request_paths) if request_paths is not None else {}
+        self._sizes: dict[tuple, tuple | None] = {}
+        self._sizing: set[tuple] = set()
+        self._cut = False  # a search below ended at a cycle or at MAX_HOPS: its "nothing" is not final
         self.running_to: dict[tuple, list] = {}  # function -> [(call, file)] of the calls that run
         for call, fs, callee in running:
             for value in alternatives(callee):
@@ -113,6 +127,53 @@ class Parameters:
         default = next((desc for parameter, desc in target.defaults if parameter == name), None)
         return self.index.evaluate(default, self.index.files[path]) if default is not None else None
 
+    def size(self, key: tuple, param: str, kind: str, hops: int = 0) -> tuple | None:
+        """(why parameter `param` of function `key`, judged as `kind` (writes.DATA or COLLECTION),
+        has no size bound, [(path, line) of the calls it came through, the first first]) when a
+        call on a request path passes it data with no bound; else None."""
+        slot = (key, param, kind)
+        if slot in self._sizes:
+            return self._sizes[slot]
+        if slot in self._sizing or hops > MAX_HOPS:
+            self._cut = True
+            return None
+        self._sizing.add(slot)
+        outer, self._cut = self._cut, False
+        try:
+            found = self._size(key, param, kind, hops)
+        finally:
+            self._sizing.discard(slot)
+        if found is not None or not self._cut:
+            self._sizes[slot] = found
+        self._cut |= outer
+        return found
+
+    def _size(self, key: tuple, param: str, kind: str, hops: int) -> tuple | None:
+        target = self.index.function(key)
+        if target is None:
+            return None
+        for caller, i in self._into.get(key, ()):
+            fs = self.index.files[caller[0]]
+            function = fs.functions[caller[1]]
+            call = function.calls[i]
+            wanted = argument_slot(target, call, param)
+            passed = next((p for p in function.passes if p.call == i and p.slot == wanted), None)
+            if passed is not None:
+                reason = passed.data if kind == DATA else passed.collection
+                if reason:
+                    return reason, [(fs.path, call.line)]
+                source, owner = passed.data_from if kind == DATA else passed.collection_from, caller
+            else:  # a parameter of the caller (or of the function around it) passed on as it is
+                desc = call.args[wanted] if type(wanted) is int else call.keyword(wanted)
+                if desc is None or desc[0] != "param":
+                    continue
+                source, owner = (desc[2], kind), (fs.path, desc[1])
+            if source:
+                found = self.size(owner, source[0], source[1], hops + 1)
+                if found is not None:
+                    return found[0], [*found[1], (fs.path, call.line)]
+        return None
+
     def _rest_calls(self, key: tuple, qualname: str):
         """The calls outside tests that do not run but call the function, found by its name (or its
         classes' names, for an `__init__`)."""
@@ -126,6 +187,20 @@ class Parameters:
                     self._callees[id(call)] = self.index.callee(self.index.evaluate(call.func, fs))
                 if ("func", key) in alternatives(self._callees[id(call)]):
                     yield call, fs
+
+
+def _calls_into(reach: Reachability) -> dict[tuple, list]:
+    """Function -> (caller, call index) of the calls with arguments on request paths that may run
+    it, not offloaded, callers nearer an entry point first."""
+    into: dict = {}
+    for caller in reach.parent:  # breadth-first
+        for i, site in enumerate(reach.sites(caller)):
+            if site.offloaded or not (site.call.args or site.call.kwargs):
+                continue
+            for callee in alternatives(site.callee):
+                if callee[0] == "func":
+                    into.setdefault(callee[1], []).append((caller, i))
+    return into
 
 
 def _decorations(index: ProjectIndex) -> dict[tuple, list]:
@@ -212,7 +287,7 @@ def solve(index: ProjectIndex, entries: EntryPoints, found: dict) -> Reachabilit
             break
         ran = (set(import_time.parent), set(reach.parent))
         running = [*module_calls, *_reached_calls(index, [import_time, reach])]
-        index.learn_parameters(Parameters(index, running, by_hint, constructs, decorated))
+        index.learn_parameters(Parameters(index, running, by_hint, constructs, decorated, reach))
         reach = Reachability(index, entries)
         reach.run(found)
     return reach

@@ -5,10 +5,8 @@ once per item of an unbounded iterable and never lets the hub run.  A write is a
 call that blocks the hub by GEV101's own entry (a real file, not offloaded, not a FileObjectThread).
 
 Sizes through calls: a write of a parameter (or of `body.encode()`, `zlib.compress(body)`...) that
-nothing in its function bounds takes the size of what the calls that run pass for it: the callers'
-Passed records, and through helpers that pass on a parameter of their own (as it is, by its
-descriptor, or reshaped, by its Passed), what their callers pass.  The first caller that passes
-data with no bound gives the reason: one request path that passes the whole request body is enough.
+nothing in its function bounds takes the size the value analysis gives that parameter (see
+values.py): one request path that passes the whole request body is enough.
 """
 from __future__ import annotations
 
@@ -23,8 +21,6 @@ from ..provenance import where
 from ..reach import Reachability, Site
 from ..rules import RULES
 from ..summary import FileSummary, Function
-from ..values import argument_slot
-from ..writes import DATA, MAX_HOPS
 from .blocking import blocking_entry, site_names
 
 SLEEP_ZERO = ("`{text}` does not count: a sleep of zero only switches to greenlets that are already "
@@ -80,92 +76,23 @@ class _Yields:
         return None
 
 
-class _Callers:
-    """What the calls that run pass for a parameter: its size through calls."""
-
-    def __init__(self, index: ProjectIndex, reach: Reachability):
-        self.index = index
-        self.reach = reach
-        self._into: dict[tuple, list] | None = None  # callee -> [(caller, call index)], shortest chains first
-        self._sizes: dict[tuple, tuple | None] = {}
-        self._busy: set[tuple] = set()
-        self._cut = False  # a search below ended at a cycle or at MAX_HOPS: its "none" is not final
-
-    def into(self, key: tuple) -> list:
-        if self._into is None:
-            self._into = {}
-            for caller in self.reach.parent:  # breadth-first: callers nearer an entry point first
-                for i, site in enumerate(self.reach.sites(caller)):
-                    if site.offloaded or not (site.call.args or site.call.kwargs):
-                        continue
-                    for callee in alternatives(site.callee):
-                        if callee[0] == "func":
-                            self._into.setdefault(callee[1], []).append((caller, i))
-        return self._into.get(key, ())
-
-    def size(self, key: tuple, param: str, kind: str, hops: int = 0) -> tuple | None:
-        """(why a parameter has no size bound, [(path, line) of the calls it came through, from
-        the first]) when a call that runs passes it data with no bound; else None."""
-        slot = (key, param, kind)
-        if slot in self._sizes:
-            return self._sizes[slot]
-        if slot in self._busy or hops > MAX_HOPS:
-            self._cut = True
-            return None
-        self._busy.add(slot)
-        outer, self._cut = self._cut, False
-        try:
-            found = self._size(key, param, kind, hops)
-        finally:
-            self._busy.discard(slot)
-        if found is not None or not self._cut:
-            self._sizes[slot] = found
-        self._cut |= outer
-        return found
-
-    def _size(self, key: tuple, param: str, kind: str, hops: int) -> tuple | None:
-        target = self.index.function(key)
-        if target is None:
-            return None
-        for caller, i in self.into(key):
-            fs = self.index.files[caller[0]]
-            function = fs.functions[caller[1]]
-            call = function.calls[i]
-            wanted = argument_slot(target, call, param)
-            passed = next((p for p in function.passes if p.call == i and p.slot == wanted), None)
-            if passed is not None:
-                reason = passed.data if kind == DATA else passed.collection
-                if reason:
-                    return reason, [(fs.path, call.line)]
-                source = passed.data_from if kind == DATA else passed.collection_from
-                owner = caller
-            else:  # a parameter of the caller (or of the function around it) passed on as it is
-                desc = call.args[wanted] if type(wanted) is int else call.keyword(wanted)
-                if desc is None or desc[0] != "param":
-                    continue
-                source, owner = (desc[2], kind), (fs.path, desc[1])
-            if source:
-                found = self.size(owner, source[0], source[1], hops + 1)
-                if found is not None:
-                    return found[0], [*found[1], (fs.path, call.line)]
-        return None
-
-    def reason(self, key: tuple, write, spec: WriteCall) -> str:
-        """Why the data of a write of a parameter has no size bound, from what its callers pass; "" if none."""
-        source = write.params[spec.data] if spec.data < len(write.params) else ()
-        found = self.size(key, *source) if source else None
-        if found is None:
-            return ""
-        reason, calls = found
-        at = ", then at ".join(where(self.index, path, line) for path, line in calls)
-        param = source[0]
-        if reason.startswith("it serialises "):
-            return f"`{param}` is a serialisation of {reason[len('it serialises '):]}, passed at {at}"
-        if reason.startswith("it "):
-            return f"`{param}` {reason[3:]}, passed at {at}"
-        if reason.startswith("`") and (" is " in reason or " grows in " in reason):
-            return f"`{param}` is passed at {at}, where {reason}"
-        return f"`{param}` is {reason}, passed at {at}"
+def _size_reason(index: ProjectIndex, key: tuple, write, spec: WriteCall) -> str:
+    """Why the data of a write of a parameter has no size bound, from what the calls on request
+    paths pass for it (values.Parameters.size); "" if nothing says."""
+    source = write.params[spec.data] if spec.data < len(write.params) else ()
+    found = index.parameters.size(key, *source) if source and index.parameters is not None else None
+    if found is None:
+        return ""
+    reason, calls = found
+    at = ", then at ".join(where(index, path, line) for path, line in calls)
+    param = source[0]
+    if reason.startswith("it serialises "):
+        return f"`{param}` is a serialisation of {reason[len('it serialises '):]}, passed at {at}"
+    if reason.startswith("it "):
+        return f"`{param}` {reason[3:]}, passed at {at}"
+    if reason.startswith("`") and (" is " in reason or " grows in " in reason):
+        return f"`{param}` is passed at {at}, where {reason}"
+    return f"`{param}` is {reason}, passed at {at}"
 
 
 def _position(site: Site) -> tuple[int, int]:
@@ -174,7 +101,6 @@ def _position(site: Site) -> tuple[int, int]:
 
 def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deployment],
           inference: ReceiverInference) -> Iterator[Finding]:
-    callers = _Callers(index, reach)
     for key in reach.parent:
         fs = index.files[key[0]]
         function = fs.functions[key[1]]
@@ -197,7 +123,7 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
         for write, spec in real.values():
             reason = write.unbounded[spec.data] if spec.data < len(write.unbounded) else ""
             if not reason and write.params:
-                reason = callers.reason(key, write, spec)
+                reason = _size_reason(index, key, write, spec)
             if reason:
                 yield _unbounded_write(fs, sites[write.call], spec, write.statement, reason, chain)
         yield from _loops(fs, function, sites, real, _Yields(index, reach, inference, deployment), chain)
