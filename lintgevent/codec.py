@@ -210,7 +210,8 @@ _FUNCTION = _Record(Function, str, int, int, TREE, str, list_of(_CALL), list_of(
                     list_of(DESC), DESC, TREE, str, str)
 _CLASS = _Record(ClassInfo, str, int, TREE, set_of_str, dict_of(DESC))
 _SUMMARY = _Record(FileSummary, str, str, bool, dict_of(_FUNCTION), dict_of(_CLASS), dict_of(str), dict_of(DESC),
-                   list_of(_CALL), list_of(TREE), bool, dict_of(_INJECTION), dict_of(_ESCAPES), dict_of(DESC))
+                   list_of(_CALL), list_of(TREE), bool, dict_of(_INJECTION), dict_of(_ESCAPES), dict_of(DESC),
+                   list_of(TREE))
 _FINDING = _Record(Finding, str, int, int, str, str, str, TREE)
 _FILE_ERROR = _Record(FileError, str, str, int)
 _DEPLOYMENT = _Record(Deployment, bool, set_of_str, bool, bool, list_of(str))

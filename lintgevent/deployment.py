@@ -19,9 +19,13 @@ DEPLOYMENTS = ("auto", "gunicorn-gevent", "patched", "unpatched", "none")
 _GEVENT_WORKER = (r"(?:gevent(?:_wsgi|_pywsgi)?\b"
                   r"|[\w.]*(?:ggevent\.\w+|GeventWebSocketWorker|GeventWorker|GeventPyWSGIWorker))")
 GEVENT_WORKER = re.compile(_GEVENT_WORKER)
+# `-k gevent`, `-kgevent`, `--worker-class=gevent`, in a shell command line or in an exec-form
+# (JSON) one: `CMD ["gunicorn", "-k", "gevent", ...]`; `worker_class = "gevent"` in a config file,
+# or the default of a setting read from the environment: `os.environ.get("WORKER_CLASS", "gevent")`.
 GUNICORN_GEVENT = re.compile(
-    rf"""(?:(?:^|\s)(?:-k|--worker-class)(?:\s+|=)["']?{_GEVENT_WORKER}"""
-    rf"""|worker[_-]class\s*[=:]\s*["']?{_GEVENT_WORKER})""",
+    rf"""(?:(?:^|[\s"'\[,])(?:-k|--worker-class)["']?(?:\s*,\s*["']|\s+["']?|=["']?|(?=g))"""
+    rf"""{_GEVENT_WORKER}|worker[_-]class\s*[=:]\s*"""
+    rf"""(?:[\w.]*(?:getenv|environ\.get)\(\s*["'][^"']*["']\s*,\s*)?["']?{_GEVENT_WORKER})""",
     re.MULTILINE,
 )
 UWSGI_GEVENT = re.compile(r"(?:--gevent[\s=]\d|^\s*gevent\s*=\s*\d)", re.MULTILINE)

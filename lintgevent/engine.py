@@ -18,7 +18,7 @@ from .deployment import (GRPC_GEVENT, PATCH_ALL, PSYCOGREEN, SINGLE_PATCHES, Dep
                          is_gevent_worker, read_deployment_files, scan_deployment_text)
 from .entrypoints import EntryPoints
 from .findings import FileError, Finding
-from .index import ProjectIndex
+from .index import ProjectIndex, is_test_module
 from .inference import ReceiverInference
 from .lines import in_characters
 from .rules import without_superseded
@@ -27,7 +27,7 @@ from .sources import SourceError, import_root, parse_source, python_files, read_
 from .summary import FileSummary, summarise
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 15
+CACHE_FORMAT = 16
 DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent",
                               *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
 
@@ -90,28 +90,33 @@ def _detect_deployments(index: ProjectIndex, project_root: str, config: Config,
     deployments: dict[str, Deployment] = {}
     for root, modules in index.by_root.items():
         d = Deployment()
+        held_back = []  # patch calls of `if __name__ == "__main__":` blocks
+        patched_elsewhere = False  # gevent's patching called outside them
         for fs in modules.values():
             d.uses_gevent |= fs.imports_gevent
+            where = os.path.relpath(fs.path, project_root)
+            if is_test_module(fs.module):  # tests patch for themselves, not for the program
+                if any(call.hint in DEPLOYMENT_HINTS for call in fs.all_calls()):
+                    d.source.append(f"not counted: the patching of test code in {where}")
+                continue
             worker = fs.globals.get("worker_class")
             if worker and worker[0] == "str" and is_gevent_worker(worker[1]):
                 d.uses_gevent = True
                 d.patch_all({})
-                d.source.append(f"worker_class in {os.path.relpath(fs.path, project_root)}")
+                d.source.append(f"worker_class in {where}")
             for call in fs.all_calls():
                 if call.hint not in DEPLOYMENT_HINTS:
                     continue
-                value = index.evaluate(call.func, fs)
-                name = value[1] if value and value[0] == "ext" else ""
-                if name == PATCH_ALL:
-                    flags = {k: v[1] for k, v in call.kwargs if v and v[0] == "const"}
-                    d.patch_all(flags)
-                    d.source.append(f"patch_all at {os.path.relpath(fs.path, project_root)}:{call.line}")
-                elif name in SINGLE_PATCHES:
-                    d.patched.add(SINGLE_PATCHES[name])
-                elif name in PSYCOGREEN:
-                    d.psycogreen = True
-                elif name in GRPC_GEVENT:
-                    d.grpc_gevent = True
+                if any(first <= call.line <= last for first, last in fs.main_blocks):
+                    held_back.append((call, fs))
+                else:
+                    patched_elsewhere |= _apply_patch_call(index, d, call, fs, where)
+        if held_back and not patched_elsewhere:
+            for call, fs in held_back:  # a script's own patching, when nothing else patches
+                _apply_patch_call(index, d, call, fs, os.path.relpath(fs.path, project_root))
+        elif held_back:
+            d.source.append("not counted: the patching under `if __name__ == \"__main__\":` in "
+                            + ", ".join(sorted({os.path.relpath(fs.path, project_root) for _, fs in held_back})))
         for directory in _deployment_chain(root, project_root):
             for path, (gunicorn, uwsgi, uwsgi_monkey) in declared[directory].items():
                 if gunicorn or uwsgi:
@@ -122,6 +127,23 @@ def _detect_deployments(index: ProjectIndex, project_root: str, config: Config,
         apply_override(d, config.deployment, config.unpatched)
         deployments[root] = d
     return deployments
+
+
+def _apply_patch_call(index: ProjectIndex, d: Deployment, call, fs: FileSummary, where: str) -> bool:
+    """What one call of gevent's patching (or of a driver's) patches; whether it is gevent's."""
+    value = index.evaluate(call.func, fs)
+    name = value[1] if value and value[0] == "ext" else ""
+    if name == PATCH_ALL:
+        flags = {k: v[1] for k, v in call.kwargs if v and v[0] == "const"}
+        d.patch_all(flags)
+        d.source.append(f"patch_all at {where}:{call.line}")
+    elif name in SINGLE_PATCHES:
+        d.patched.add(SINGLE_PATCHES[name])
+    elif name in PSYCOGREEN:
+        d.psycogreen = True
+    elif name in GRPC_GEVENT:
+        d.grpc_gevent = True
+    return name == PATCH_ALL or name in SINGLE_PATCHES
 
 
 @contextmanager

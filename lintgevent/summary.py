@@ -53,6 +53,8 @@ MAX_ITEMS = 32
 # An `if` in a function with more locals than this keeps the last assignment of a name, not both
 # branches' (copying the locals at every `if` of a huge generated function would cost too much).
 MAX_BRANCH_LOCALS = 256
+# `os.environ.get(name, default)`, `os.getenv(name, default)`: what a deployment runs unless told otherwise.
+ENVIRONMENT_GETTERS = frozenset({("ref", "os.environ.get"), ("ref", "os.getenv")})
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 
@@ -126,6 +128,7 @@ class FileSummary:
     injectors: dict = field(default_factory=dict)  # decorator (function or class) qualname -> Injection
     escapes: dict = field(default_factory=dict)  # function qualname -> Escapes (see handles.py)
     assigned: dict = field(default_factory=dict)  # "pkg.mod.name" -> desc of `mod.name = ...` here
+    main_blocks: list = field(default_factory=list)  # [(first line, last line)] of `if __name__ == "__main__":`
 
     def all_calls(self):
         """Every call site: import-time calls, then each function's."""
@@ -166,6 +169,16 @@ def _binds_names(node: ast.If) -> bool:
     only `if`s whose branches need joining."""
     return any(type(stmt) in BINDING_STATEMENTS for stmt in node.body) or \
         any(type(stmt) in BINDING_STATEMENTS for stmt in node.orelse)
+
+
+def _is_main_test(test: ast.AST) -> bool:
+    """`__name__ == "__main__"`, either way round."""
+    if type(test) is not ast.Compare or len(test.ops) != 1 or type(test.ops[0]) is not ast.Eq:
+        return False
+    sides = {type(test.left), type(test.comparators[0])}
+    names = [s.id for s in (test.left, test.comparators[0]) if type(s) is ast.Name]
+    values = [s.value for s in (test.left, test.comparators[0]) if type(s) is ast.Constant]
+    return sides == {ast.Name, ast.Constant} and names == ["__name__"] and values == ["__main__"]
 
 
 def _named(node: ast.AST, name: str) -> bool:
@@ -307,6 +320,10 @@ class _Summariser:
                 func, args = node.func, node.args
                 if args and _named(func, "partial") and self.describe(func, scope) == ("ref", "functools.partial"):
                     base = ("partial", self.describe(args[0], scope))
+                    break
+                if len(args) == 2 and type(args[1]) is ast.Constant and (_named(func, "get") or _named(func, "getenv")) \
+                        and self.describe(func, scope) in ENVIRONMENT_GETTERS:
+                    base = self.describe(args[1], scope)  # a setting read from the environment: its default
                     break
                 if len(args) == 1 and type(func) is ast.Name and func.id in SAME_COLLECTION and not node.keywords \
                         and self.lookup(func.id, scope) == ("ref", "builtins." + func.id):
@@ -584,6 +601,8 @@ class _Summariser:
                 for target in node.targets:
                     if type(target) is ast.Name:
                         self.summary.globals.setdefault(target.id, None)
+            elif kind is ast.If and _is_main_test(node.test):
+                self.summary.main_blocks.append((node.lineno, node.end_lineno or node.lineno))
 
     def walk(self, tree: ast.Module) -> FileSummary:
         module_scope = _Scope("module", "", None, self.summary.module_calls)

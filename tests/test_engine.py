@@ -244,8 +244,14 @@ def start():
 @pytest.mark.parametrize("deployment_file, text", [
     ("Procfile", "web: gunicorn -k gevent app:app\n"),
     ("Dockerfile", 'FROM python:3.11\nCMD ["gunicorn", "--worker-class=gevent", "app:app"]\n'),
+    ("Dockerfile", 'FROM python:3.11\nCMD ["gunicorn", "-b", "0.0.0.0:80", "-k", "gevent", "app:app"]\n'),
+    ("Dockerfile.prod", 'FROM python:3.11\nENTRYPOINT ["gunicorn","--worker-class","gevent","app:app"]\n'),
+    ("docker-compose.yml", "services:\n  web:\n    command: ['gunicorn', '-k', 'gevent', 'app:app']\n"),
+    ("Procfile", "web: gunicorn -kgevent app:app\n"),
     (".env", 'GUNICORN_CMD_ARGS="--bind 0.0.0.0:80 --worker-class gevent"\n'),
     ("gunicorn.conf.py", 'bind = "0.0.0.0:8000"\nworker_class = "gevent"\n'),
+    ("gunicorn.conf.py", 'import os\nworker_class = os.environ.get("WORKER_CLASS", "gevent")\n'),
+    ("config/gunicorn_prod.py", 'from os import getenv\nworker_class = getenv("GUNICORN_WORKER", "gevent")\n'),
     ("deploy/start.sh", "#!/bin/sh\nexec gunicorn -w 4 -k gevent app:app\n"),
     ("docker-compose.yml", "services:\n  web:\n    command: gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker app:app\n"),
     ("bin/web.sh", "#!/bin/sh\nexec gunicorn --worker-class gevent_wsgi app:app\n"),
@@ -269,9 +275,14 @@ def test_gunicorn_gevent_worker_is_detected_without_any_gevent_import(tmp_path, 
     })
 
 
-def test_sync_gunicorn_worker_means_no_gevent_and_no_findings(tmp_path):
+@pytest.mark.parametrize("deployment_file, text", [
+    ("Procfile", "web: gunicorn -w 4 app:app\n"),
+    ("Dockerfile", 'FROM python:3.11\nCMD ["gunicorn", "-k", "sync", "app:app"]\n'),
+    ("gunicorn.conf.py", 'import os\nworker_class = os.environ.get("WORKER_CLASS", "sync")\n'),
+])
+def test_sync_gunicorn_worker_means_no_gevent_and_no_findings(tmp_path, deployment_file, text):
     assert_markers(tmp_path, {
-        "Procfile": "web: gunicorn -w 4 app:app\n",
+        deployment_file: text,
         "app.py": """
             from flask import Flask
             app = Flask(__name__)
@@ -613,3 +624,58 @@ def up():
         if was_enabled:
             gc.enable()
     assert left == []
+
+
+ROUTE_THAT_SPAWNS = """
+import subprocess
+import time
+from flask import Flask
+app = Flask(__name__)
+
+@app.route("/x")
+def x():
+    subprocess.check_output(["ls"]){subprocess}
+    time.sleep(1){sleep}
+    return open("f").read()  # error: GEV101
+"""
+
+
+def test_a_self_test_under_main_does_not_hide_the_real_patching(tmp_path):
+    assert_markers(tmp_path, {
+        "app.py": "from gevent import monkey\nmonkey.patch_all(subprocess=False)\n"
+                  + ROUTE_THAT_SPAWNS.format(subprocess="  # error: GEV102", sleep=""),
+        "tools.py": """
+import gevent
+
+def selftest():
+    gevent.sleep(0)
+
+if __name__ == "__main__":
+    from gevent import monkey
+    monkey.patch_all()
+    selftest()
+""",
+    })
+
+
+def test_a_script_whose_only_patching_is_under_main_is_patched_by_it(tmp_path):
+    assert_markers(tmp_path, {
+        "server.py": ROUTE_THAT_SPAWNS.format(subprocess="", sleep="") + """
+if __name__ == "__main__":
+    from gevent import monkey
+    monkey.patch_all()  # error: GEV401
+    from gevent.pywsgi import WSGIServer
+    WSGIServer(("127.0.0.1", 8000), app).serve_forever()
+""",
+    })
+
+
+@pytest.mark.parametrize("test_file", ["conftest.py", "tests/test_app.py", "app_test.py"])
+def test_the_patching_of_test_code_is_not_the_programs(tmp_path, test_file, run):
+    assert_markers(tmp_path, {
+        "app.py": "from gevent import monkey\nmonkey.patch_all(subprocess=False, time=False)\n"
+                  + ROUTE_THAT_SPAWNS.format(subprocess="  # error: GEV102", sleep="  # error: GEV104"),
+        test_file: "from gevent import monkey\nmonkey.patch_all()\n\ndef test_nothing():\n    pass\n",
+    })
+    _, out, err = run("check", "--no-cache", "--show-deployment", "--exit-zero", ".")
+    assert f"not counted: the patching of test code in {os.path.normpath(test_file)}" in "\n".join(out) + err
