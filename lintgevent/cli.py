@@ -92,6 +92,8 @@ def _project_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     command.add_argument("--entry-point", action="append", dest="entry_points", metavar="NAME",
                          help="extra entry point: dotted name or glob (repeatable)")
+    command.add_argument("--test-entry-points", action="store_true", default=None,
+                         help="let routes and greenlet targets in test code start request paths too")
     command.add_argument("--deployment", choices=DEPLOYMENTS, help="override deployment detection")
     command.add_argument("--unpatched", type=_names, action="append", metavar="MODULES",
                          help="comma-separated modules gevent does not patch here (e.g. subprocess,thread)")
@@ -153,7 +155,7 @@ def _overrides(args: argparse.Namespace) -> dict:
             "extend_select": _joined(args.extend_select), "extend_ignore": _joined(args.extend_ignore),
             "per_file_ignores": per_file, "entry_points": args.entry_points, "deployment": args.deployment,
             "unpatched": _joined(args.unpatched), "exclude": _joined(args.exclude),
-            "index_exclude": _joined(args.index_exclude)}
+            "index_exclude": _joined(args.index_exclude), "test_entry_points": args.test_entry_points}
 
 
 def _projects(args: argparse.Namespace, notices: list[str], errors: list[FileError]):

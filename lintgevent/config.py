@@ -25,7 +25,8 @@ STRING_LISTS = (*CODE_LISTS, "entry_points", "unpatched", "exclude", "index_excl
 EXTENDING = ("extend_select", "extend_ignore")
 OVERRIDE_SOURCES = ("command line", "flake8 options")
 # What the analysis depends on; the rest only filters what is reported.
-ANALYSIS = ("entry_points", "deployment", "unpatched", "index_exclude", "max_file_size")
+ANALYSIS = ("entry_points", "deployment", "unpatched", "index_exclude", "max_file_size", "test_entry_points")
+BOOLEANS = ("test_entry_points",)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Config:
     exclude: list = field(default_factory=list)  # not reported, still indexed
     index_exclude: list = field(default_factory=list)  # left out of the analysis entirely
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    test_entry_points: bool = False  # routes and greenlet targets in test code start request paths too
     sources: dict = field(default_factory=dict, compare=False)  # option -> where its value came from
     _selections: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -100,6 +102,9 @@ def _problem(name: str, value) -> str | None:
     elif name == "max_file_size":
         if type(value) is not int or value <= 0:
             return f"must be a positive number of bytes, not {value!r}"
+    elif name in BOOLEANS:
+        if type(value) is not bool:
+            return f"must be true or false, not {value!r}"
     return None
 
 
@@ -135,6 +140,10 @@ def from_flake8_strings(values: dict[str, str], source: str) -> dict:
             typed[key] = parse_per_file_ignores(text, source)
         elif name == "max_file_size":
             typed[key] = int(text) if text.strip().isdigit() else text
+        elif name in BOOLEANS:  # flake8's spelling of a flag in a configuration file
+            word = text.strip().lower()
+            typed[key] = True if word in ("true", "yes", "1", "on") else False if word in ("false", "no", "0", "off") \
+                else text
         else:
             typed[key] = text.strip()
     return typed

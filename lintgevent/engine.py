@@ -221,7 +221,7 @@ def _check(summaries: list[FileSummary], project_root: str, config: Config,
     index = ProjectIndex(summaries, {s.path: _import_root(s.path)[0] for s in summaries}, load_catalog())
     deployments = _detect_deployments(index, project_root, config, deployment_texts)
     entries = EntryPoints(index, deployments)
-    reach = values.solve(index, entries, entries.collect(config.entry_points))
+    reach = values.solve(index, entries, entries.collect(config.entry_points, config.test_entry_points))
     inference = ReceiverInference()
     findings = list(blocking.check(index, reach, deployments, inference))
     findings.extend(writes.check(index, reach, deployments, inference))

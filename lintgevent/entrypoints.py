@@ -5,7 +5,7 @@ import fnmatch
 
 from .catalog import Runner
 from .deployment import Deployment
-from .index import ProjectIndex, alternatives
+from .index import ProjectIndex, alternatives, is_test_module
 from .summary import Call, FileSummary
 
 ROUTE_HINTS = {"route": None, "get": "GET", "post": "POST", "put": "PUT", "delete": "DELETE",
@@ -40,10 +40,14 @@ class EntryPoints:
         return "thread" in self.deployments[self.index.root_of[path]].patched
 
     # -- the ways in --------------------------------------------------------------------------
-    def collect(self, configured: list[str]) -> dict[tuple, tuple[int, str]]:
+    def collect(self, configured: list[str], tests: bool = False) -> dict[tuple, tuple[int, str]]:
+        """Every way in; test code's routes and greenlet targets only with `tests` (a test that
+        spawns does not make its target a request path), the configured names everywhere."""
         index = self.index
         for fs in index.files.values():
             if not self.deployments[index.root_of[fs.path]].uses_gevent:
+                continue
+            if not tests and is_test_module(fs.module):
                 continue
             falcon = any(v.split(".")[0] == "falcon" for v in fs.imports.values())
             for function in fs.functions.values():

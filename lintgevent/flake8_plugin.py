@@ -83,6 +83,8 @@ class Plugin:
                            default=None, help="modules gevent does not patch in this deployment")
         manager.add_option("--lintgevent-index-exclude", parse_from_config=True, comma_separated_list=True,
                            default=None, help="globs of files to leave out of lintgevent's analysis entirely")
+        manager.add_option("--lintgevent-test-entry-points", parse_from_config=True, action="store_true",
+                           default=None, help="let routes and greenlet targets in test code start request paths")
         manager.add_option("--lintgevent-no-cache", parse_from_config=True, action="store_true", default=False,
                            help="neither read nor write lintgevent's cache")
         manager.extend_default_ignore(list(DEFAULT_IGNORED))
@@ -94,6 +96,7 @@ class Plugin:
             "deployment": options.lintgevent_deployment,
             "unpatched": options.lintgevent_unpatched or None,
             "index_exclude": options.lintgevent_index_exclude or None,
+            "test_entry_points": options.lintgevent_test_entry_points,
         }
         cls.use_cache = not options.lintgevent_no_cache
         decisions = DecisionEngine(options)

@@ -679,3 +679,65 @@ def test_the_patching_of_test_code_is_not_the_programs(tmp_path, test_file, run)
     })
     _, out, err = run("check", "--no-cache", "--show-deployment", "--exit-zero", ".")
     assert f"not counted: the patching of test code in {os.path.normpath(test_file)}" in "\n".join(out) + err
+
+
+TESTED_APP = {
+    "app.py": PATCH + """
+import gevent
+from flask import Flask
+app = Flask(__name__)
+
+
+def refresh(path):
+    return open(path).read(){marker}
+
+
+@app.route("/ok")
+def ok():
+    return "ok"
+""",
+    "tests/test_refresh.py": """
+import gevent
+from flask import Flask
+from app import refresh
+
+fake = Flask("fake")
+
+
+@fake.route("/fake")
+def fake_view():
+    return open("fixture.txt").read(){marker}
+
+
+def test_refresh_runs_in_a_greenlet():
+    gevent.spawn(refresh, "fixture.txt").join()
+""",
+}
+
+
+def test_tests_are_not_request_paths_unless_asked(tmp_path):
+    """A test that spawns a greenlet, or a route of a test's own app, does not put code on a
+    request path; `test-entry-points` brings them back."""
+    plain, asked = tmp_path / "plain", tmp_path / "asked"
+    plain.mkdir()
+    asked.mkdir()
+    assert_markers(plain, {name: text.format(marker="") for name, text in TESTED_APP.items()})
+    assert_markers(asked, {name: text.format(marker="  # error: GEV101") for name, text in TESTED_APP.items()},
+                   test_entry_points=True)
+
+
+def test_test_entry_points_from_pyproject_and_flake8_agree(tmp_path):
+    from test_values import flake8_agrees
+
+    write(tmp_path, {name: text.format(marker="  # error: GEV101") for name, text in TESTED_APP.items()})
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n\n[tool.lintgevent]\ntest-entry-points = true\n")
+    assert actual_in(str(tmp_path)) == expected_in(str(tmp_path))
+    flake8_agrees(tmp_path)
+
+
+def test_test_entry_points_must_be_true_or_false(tmp_path, run):
+    write(tmp_path, {"app.py": PATCH})
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n\n[tool.lintgevent]\ntest-entry-points = 'yes'\n")
+    code, out, err = run("check", ".")
+    assert code == 2
+    assert err == "lintgevent: error: pyproject.toml [tool.lintgevent]: `test-entry-points`: must be true or false, not 'yes'\n"
