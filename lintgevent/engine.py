@@ -27,7 +27,7 @@ from .sources import SourceError, import_root, parse_source, python_files, read_
 from .summary import FileSummary, summarise
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 16
+CACHE_FORMAT = 17
 DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent",
                               *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
 

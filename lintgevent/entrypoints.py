@@ -16,7 +16,11 @@ FALCON_PREFIXES = ("on_get", "on_post", "on_put", "on_patch", "on_delete", "on_h
 VIEW_BASES = ("flask.views.", "quart.views.", "django.views.", "rest_framework.")
 DJANGO_ROUTES = ("django.urls.path", "django.urls.re_path", "django.conf.urls.url")
 PYRAMID_VIEWS = ("pyramid.view.view_config", "pyramid.view.view_defaults")
-CALL_HINTS = frozenset({"add_url_rule", "add_route", "add_view", "register", "path", "re_path", "url"})
+CALL_HINTS = frozenset({"add_url_rule", "add_route", "add_view", "add_resource", "register", "path", "re_path",
+                        "url"})
+
+# The methods of a REST resource class that answer requests.
+RESOURCE_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 
 # Priority of labels: a web route names the request better than a generic greenlet label.
 ROUTE, VIEW, GREENLET, CONFIGURED = 0, 1, 2, 3
@@ -55,13 +59,15 @@ class EntryPoints:
                 for decorator in function.decorators:
                     self.from_decorator(key, decorator, fs)
                 params = function.params[1:] if function.cls else function.params
-                if params[:2] == ("environ", "start_response"):
+                if len(params) >= 2 and params[1] == "start_response":  # `(environ, start_response)`, any first name
                     self.add(key, ROUTE, f"WSGI app {function.qualname}")
                 name = function.qualname.rsplit(".", 1)[-1]
                 if falcon and function.cls and name.startswith(FALCON_PREFIXES):
                     self.add(key, VIEW, f"Falcon responder {function.qualname}")
             for cls in fs.classes.values():
                 self.from_class((fs.path, cls.qualname))
+                for decorator in cls.decorators:
+                    self.from_class_decorator((fs.path, cls.qualname), decorator)
             for call in fs.all_calls():
                 self.from_call(call, fs)
         self.from_config(configured)
@@ -69,25 +75,34 @@ class EntryPoints:
 
     def from_decorator(self, key: tuple, decorator: Call, fs: FileSummary) -> None:
         hint = decorator.hint
-        if hint in ROUTE_HINTS and not decorator.bare:
-            rule = decorator.arg(0, "rule")
-            if rule and rule[0] == "str" and (hint == "route" or rule[1].startswith("/")):
-                methods = decorator.keyword("methods") or decorator.keyword("method")
-                if ROUTE_HINTS[hint]:
-                    verbs = ROUTE_HINTS[hint]
-                elif methods and methods[0] == "strs":
-                    verbs = ",".join(m.upper() for m in methods[1])
-                elif methods and methods[0] == "str":
-                    verbs = methods[1].upper()
-                else:
-                    verbs = "GET"
-                self.add(key, ROUTE, f"route {verbs} {rule[1]}")
-                return
+        route = _route(decorator)
+        if route is not None:
+            methods = decorator.keyword("methods") or decorator.keyword("method")
+            if ROUTE_HINTS[hint]:
+                verbs = ROUTE_HINTS[hint]
+            elif methods and methods[0] == "strs":
+                verbs = ",".join(m.upper() for m in methods[1])
+            elif methods and methods[0] == "str":
+                verbs = methods[1].upper()
+            else:
+                verbs = "GET"
+            self.add(key, ROUTE, f"route {verbs} {route}")
+            return
         value = self.index.evaluate(decorator.func, fs)
         if value and value[0] == "ext" and value[1] in PYRAMID_VIEWS:
             route = decorator.keyword("route_name")
             name = route[1] if route and route[0] == "str" else key[1]
             self.add(key, VIEW, f"view {name}")
+
+    def from_class_decorator(self, cls_key: tuple, decorator: Call) -> None:
+        """`@ns.route("/items")` on a resource class (Flask-RESTX, flask-restplus): each HTTP
+        method of the class is a route; its other methods are not."""
+        route = _route(decorator)
+        if route is not None and decorator.hint == "route":
+            info = self.index.class_info(cls_key)
+            for method in RESOURCE_METHODS:
+                self.add(self.index.find_method(cls_key, method), ROUTE, f"route {method.upper()} {route} "
+                                                                       f"({info.qualname}.{method})")
 
     def from_class(self, cls_key: tuple) -> None:
         index = self.index
@@ -116,15 +131,16 @@ class EntryPoints:
             return None
         return value[1] if value and value[0] == "class" else None
 
-    def add_view(self, desc, fs: FileSummary, priority: int, label: str) -> None:
-        """A view given as a function, a class instance, or `Class.as_view()`."""
+    def add_view(self, desc, fs: FileSummary, priority: int, label: str,
+                 methods: tuple[str, ...] = (*VIEW_METHODS, *FALCON_PREFIXES, "__call__")) -> None:
+        """A view given as a function, a class instance, or `Class.as_view()`: a class's `methods`."""
         cls_key = self.view_class(desc, fs)
         for value in alternatives(("class", cls_key) if cls_key else self.index.evaluate(desc, fs)):
             if value[0] == "func":
                 self.add(value[1], priority, label)
             elif value[0] in ("class", "obj"):
                 info = self.index.class_info(value[1])
-                for method in (*VIEW_METHODS, *FALCON_PREFIXES, "__call__"):
+                for method in methods:
                     found = self.index.find_method(value[1], method)
                     if found:
                         self.add(found, priority, f"{label} ({info.qualname}.{method})")
@@ -137,6 +153,11 @@ class EntryPoints:
             path = rule[1] if rule and rule[0] == "str" else "?"
             if hint == "add_url_rule":
                 self.add_view(call.arg(2, "view_func"), fs, ROUTE, f"route {path}")
+                return
+            if hint == "add_resource":  # Flask-RESTful, Flask-RESTX: api.add_resource(Resource, "/items", ...)
+                rule = call.arg(1)
+                self.add_view(call.arg(0, "resource"), fs, ROUTE,
+                              f"route {rule[1] if rule and rule[0] == 'str' else '?'}", RESOURCE_METHODS)
                 return
             if hint == "add_route":
                 self.add_view(call.arg(1, "resource"), fs, ROUTE, f"route {path}")
@@ -203,3 +224,14 @@ class EntryPoints:
                             or fnmatch.fnmatchcase(function.qualname, normal)):
                         self.add((fs.path, function.qualname), CONFIGURED, f"entry point {pattern}")
                         break
+
+
+def _route(decorator: Call) -> str | None:
+    """The rule of `@app.route("/x")`, `@app.get("/x")`...; None for any other decorator."""
+    hint = decorator.hint
+    if hint not in ROUTE_HINTS or decorator.bare:
+        return None
+    rule = decorator.arg(0, "rule")
+    if rule and rule[0] == "str" and (hint == "route" or rule[1].startswith("/")):
+        return rule[1]
+    return None

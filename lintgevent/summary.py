@@ -111,6 +111,7 @@ class ClassInfo:
     bases: tuple  # (desc, ...)
     methods: set = field(default_factory=set)
     attrs: dict = field(default_factory=dict)  # name -> desc, from class body and self.x = ...
+    decorators: list = field(default_factory=list)  # [Call]: `@ns.route("/items")` on a resource class
 
 
 @dataclass(slots=True)
@@ -581,6 +582,7 @@ class _Summariser:
     def define_class(self, node: ast.ClassDef, scope: _Scope) -> _Scope:
         qualname = f"{scope.qualname}.{node.name}" if scope.qualname else node.name
         info = ClassInfo(qualname, node.lineno, tuple(self.describe(b, scope) for b in node.bases))
+        info.decorators = [self.decorator(d, scope) for d in node.decorator_list]
         self.summary.classes[qualname] = info
         self.class_nodes[qualname] = node
         if scope.kind == "function":

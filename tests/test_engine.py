@@ -741,3 +741,69 @@ def test_test_entry_points_must_be_true_or_false(tmp_path, run):
     code, out, err = run("check", ".")
     assert code == 2
     assert err == "lintgevent: error: pyproject.toml [tool.lintgevent]: `test-entry-points`: must be true or false, not 'yes'\n"
+
+
+def test_rest_resources_answer_on_their_http_methods_only(tmp_path):
+    assert_markers(tmp_path, {
+        "api.py": PATCH + """
+from flask import Flask
+from flask_restful import Api, Resource
+from flask_restx import Namespace
+from flask_restx import Resource as RestxResource
+
+app = Flask(__name__)
+api = Api(app)
+ns = Namespace("reports")
+
+
+class Items(Resource):
+    def get(self):
+        return open("items.json").read()  # error: GEV101
+
+    def post(self):
+        self.audit()
+        return "", 201
+
+    def audit(self):
+        return open("audit.log", "a")  # error: GEV101
+
+    def rebuild(self):
+        return open("index.db").read()
+
+
+@ns.route("/reports/<name>")
+class Report(RestxResource):
+    def put(self, name):
+        return open(name, "w")  # error: GEV101
+
+    def archive(self, name):
+        return open(name).read()
+
+
+class Unrouted(Resource):
+    def get(self):
+        return open("never.txt").read()
+
+
+api.add_resource(Items, "/items", "/items/<int:item>")
+""",
+    })
+
+
+def test_a_wsgi_callable_is_known_by_its_shape_whatever_its_first_parameter(tmp_path):
+    assert_markers(tmp_path, {
+        "wsgi.py": PATCH + """
+def application(env, start_response):
+    start_response("200 OK", [])
+    return [open("page.html", "rb").read()]  # error: GEV101
+
+
+class Middleware:
+    def __call__(self, request_env, start_response):
+        return [open("other.html", "rb").read()]  # error: GEV101
+
+
+def helper(env, respond):
+    return open("not-wsgi.html").read()
+""",
+    })
