@@ -108,15 +108,15 @@ def _detect_deployments(index: ProjectIndex, project_root: str, config: Config,
                 if call.hint not in DEPLOYMENT_HINTS:
                     continue
                 if any(first <= call.line <= last for first, last in fs.main_blocks):
-                    held_back.append((call, fs))
+                    held_back.append((call, fs, where))
                 else:
                     patched_elsewhere |= _apply_patch_call(index, d, call, fs, where)
         if held_back and not patched_elsewhere:
-            for call, fs in held_back:  # a script's own patching, when nothing else patches
-                _apply_patch_call(index, d, call, fs, os.path.relpath(fs.path, project_root))
+            for call, fs, where in held_back:  # a script's own patching, when nothing else patches
+                _apply_patch_call(index, d, call, fs, where)
         elif held_back:
             d.source.append("not counted: the patching under `if __name__ == \"__main__\":` in "
-                            + ", ".join(sorted({os.path.relpath(fs.path, project_root) for _, fs in held_back})))
+                            + ", ".join(sorted({where for _, _, where in held_back})))
         for directory in _deployment_chain(root, project_root):
             for path, (gunicorn, uwsgi, uwsgi_monkey) in declared[directory].items():
                 if gunicorn or uwsgi:

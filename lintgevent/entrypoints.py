@@ -99,10 +99,7 @@ class EntryPoints:
         method of the class is a route; its other methods are not."""
         route = _route(decorator)
         if route is not None and decorator.hint == "route":
-            info = self.index.class_info(cls_key)
-            for method in RESOURCE_METHODS:
-                self.add(self.index.find_method(cls_key, method), ROUTE, f"route {method.upper()} {route} "
-                                                                       f"({info.qualname}.{method})")
+            self.add_methods(cls_key, RESOURCE_METHODS, ROUTE, f"route {route}")
 
     def from_class(self, cls_key: tuple) -> None:
         index = self.index
@@ -139,11 +136,15 @@ class EntryPoints:
             if value[0] == "func":
                 self.add(value[1], priority, label)
             elif value[0] in ("class", "obj"):
-                info = self.index.class_info(value[1])
-                for method in methods:
-                    found = self.index.find_method(value[1], method)
-                    if found:
-                        self.add(found, priority, f"{label} ({info.qualname}.{method})")
+                self.add_methods(value[1], methods, priority, label)
+
+    def add_methods(self, cls_key: tuple, methods: tuple[str, ...], priority: int, label: str) -> None:
+        """The methods of a class (or of its bases) that answer requests, each an entry point."""
+        info = self.index.class_info(cls_key)
+        for method in methods:
+            found = self.index.find_method(cls_key, method)
+            if found:
+                self.add(found, priority, f"{label} ({info.qualname}.{method})")
 
     def from_call(self, call: Call, fs: FileSummary) -> None:
         hint = call.hint

@@ -282,6 +282,7 @@ class _Summariser:
         self.binds_with: set[str] = set()  # functions with a `with ... as name`
         self.bound_globals: set[str] = set()  # module globals assigned so far (not just prescanned)
         self.augmented: list = []  # [(function qualname, class qualname, attribute)] of `self.x += ...`
+        self.self_names: dict[str, str] = {}  # method qualname -> its instance parameter (`self`)
         self.call_nodes: dict = {}  # id(Call) -> its ast.Call, for the sizes of arguments (writes.py)
         # (function qualname, name) -> the expressions `name = ...` assigns in it, and the
         # statements that grow it (`name += ...`, `name.append(...)`), for writes.py
@@ -564,8 +565,11 @@ class _Summariser:
         inner = _Scope("function", qualname, scope, function.calls, function=function)
         if cls and params:
             kinds = {d.text for d in function.decorators}
-            if "staticmethod" not in kinds:
-                inner.locals[params[0]] = ("cls", cls) if "classmethod" in kinds else ("self", cls)
+            if "classmethod" in kinds:
+                inner.locals[params[0]] = ("cls", cls)
+            elif "staticmethod" not in kinds:
+                inner.locals[params[0]] = ("self", cls)
+                self.self_names[qualname] = params[0]
         positional = args.posonlyargs + args.args
         for a in positional[1 if cls and params else 0:] + args.kwonlyargs:
             inner.locals[a.arg] = ("param", qualname, a.arg, self.annotation(a.annotation, scope))
@@ -803,12 +807,12 @@ class _Summariser:
                 return growth[0].get(cls, {}).get(attr, "")
             return grown_attr
 
-        for qualname, (node, _, is_method) in self.nodes.items():
+        for qualname, (node, _, _) in self.nodes.items():
             function = self.summary.functions[qualname]
             writes = any(c.hint in WRITE_HINTS for c in function.calls)
             passing = passing_calls(function.calls)
             if writes or passing:
-                self_name = self._self_name(qualname) if is_method else ""
+                self_name = self.self_names.get(qualname, "")
                 grown_attr = grown_in(function.cls) if self_name else None
                 assigned = self.assigned_values
                 function.writes, function.loops, function.passes = function_writes(
@@ -822,14 +826,6 @@ class _Summariser:
         owner = self.describe(node.target.value, scope)
         if owner is not None and owner[0] == "self":
             self.augmented.append((scope.qualname, owner[1], node.target.attr))
-
-    def _self_name(self, qualname: str) -> str:
-        """The name of a method's instance parameter (`self`), or "" for a static or class method."""
-        function = self.summary.functions[qualname]
-        if not function.cls or not function.params:
-            return ""
-        kinds = {d.text for d in function.decorators}
-        return "" if "staticmethod" in kinds or "classmethod" in kinds else function.params[0]
 
     def find_injection(self, qualname: str, node: ast.AST, enclosing: str, is_method: bool,
                        function: Function) -> None:

@@ -161,7 +161,7 @@ class _Body:
     assignments and growth that sizes of names need; not a walrus inside an expression)."""
 
     def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, calls: list, qualname: str = "",
-                 self_name: str = "", grown_attr=None, writes: bool = True):
+                 self_name: str = "", grown_attr=None, writes: bool = True, assigned=lambda name: ()):
         self.assigned: dict[str, list] = {}  # name -> [(line, kind, node)], kind: "value" | "item" | "other"
         self.grown: set[str] = set()  # names grown inside a loop: `x.append(...)`, `x += ...`
         self.counters: dict[int, str] = {}  # id(loop) -> name incremented in its body
@@ -177,7 +177,7 @@ class _Body:
         self.grown_attr = grown_attr  # attribute -> the method of the class that grows it, or ""
         self._records = calls
         self._index: dict | None = None  # (line, col, hint) -> index in Function.calls
-        self._assigned = lambda name: ()  # name -> what the body assigns to it (see passes)
+        self._assigned = assigned  # name -> what the body assigns to it, or grows it with (summary.py)
 
     def _known(self) -> None:
         """Walk the body, once."""
@@ -518,12 +518,11 @@ class _Body:
             loops.append(Loop(node.lineno, node.col_offset, kind, unbounded, counter, indices))
         return tuple(writes), tuple(loops)
 
-    def passes(self, calls: list, passing: list, nodes: dict, assigned) -> tuple:
+    def passes(self, calls: list, passing: list, nodes: dict) -> tuple:
         """The arguments of the calls that may run a project function (`passing`, their indices),
         where one is known: no bound, or as big as one of this function's parameters after a
         reshaping (a parameter passed as it is needs no record: its descriptor says so).  `nodes`
-        maps a Call to its ast.Call, `assigned(name)` gives what the body assigns to a name."""
-        self._assigned = assigned
+        maps a Call to its ast.Call."""
         out = []
         for i in passing:
             record = calls[i]
@@ -695,9 +694,9 @@ def function_writes(node: ast.FunctionDef | ast.AsyncFunctionDef, calls: list, p
     grow the name; `self_name` is a
     method's `self`, `grown_attr(attribute)` the function of its class that grows that attribute,
     or ""."""
-    body = _Body(node, calls, qualname, self_name, grown_attr, writes)
+    body = _Body(node, calls, qualname, self_name, grown_attr, writes, assigned)
     found = body.results() if writes else ((), ())
-    return (*found, body.passes(calls, passing, nodes, assigned))
+    return (*found, body.passes(calls, passing, nodes))
 
 
 def grown_attributes(functions: dict, augmented: list) -> dict[str, dict[str, str]]:
