@@ -16,8 +16,8 @@ from verify_fixture_fixed import generate
 from lintgevent.findings import Finding
 from lintgevent.runtime import verify_cli
 from lintgevent.runtime.cases import fixture_directory, load_cases
-from lintgevent.runtime.fixture_run import (CONFIRMED, FIX_INEFFECTIVE, STATIC_MISS, UNPROVEN, CaseResult,
-                                            VariantResult, judge)
+from lintgevent.runtime.fixture_run import (ATTEMPTS, CONFIRMED, FIX_INEFFECTIVE, STATIC_MISS, UNPROVEN,
+                                            CaseResult, VariantResult, judge, measure_steadily)
 from lintgevent.runtime.live import Measurement, blame
 from lintgevent.runtime.probe import Probe
 from lintgevent.runtime.recording import local_file
@@ -355,6 +355,32 @@ def test_verdicts():
     assert _judged(flagged, _measured(1.0, blamed=at_flagged_line), fixed=[([], not_answering)]) == FIX_INEFFECTIVE
     failing = Measurement("GET", "/f", 500, 0.01)
     assert _judged(flagged, _measured(1.0, blamed=at_flagged_line), fixed=[([], failing)]) == FIX_INEFFECTIVE
+
+
+class _ScriptedApp:
+    """Answers measure() with the stalls it is given, in turn."""
+
+    def __init__(self, *stalls):
+        self.stalls, self.calls = list(stalls), 0
+
+    def measure(self, method, url, done="", timeout=0):
+        self.calls += 1
+        return _measured(self.stalls.pop(0))
+
+
+def test_a_measurement_that_disagrees_with_its_version_is_taken_again():
+    from lintgevent.runtime.cases import Variant
+
+    fixed = Variant("fixed.py", "/f")
+    hiccup = _ScriptedApp(0.31, 0.02)  # a busy machine delayed one probe
+    assert measure_steadily(hiccup, "GET", fixed, should_harm=False, threshold=0.3).stall == 0.02
+    assert hiccup.calls == 2
+    still_stalls = _ScriptedApp(*[0.9] * ATTEMPTS)
+    assert measure_steadily(still_stalls, "GET", fixed, should_harm=False, threshold=0.3).stall == 0.9
+    assert still_stalls.calls == ATTEMPTS, "a fix that stalls every time is judged ineffective"
+    blocking = _ScriptedApp(1.0, 0.0)
+    assert measure_steadily(blocking, "GET", fixed, should_harm=True, threshold=0.3).stall == 1.0
+    assert blocking.calls == 1, "a measurement that shows what it should is taken once"
 
 
 def test_a_stall_is_blamed_on_the_lines_the_monitor_saw_while_a_slow_probe_waited():
