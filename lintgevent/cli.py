@@ -181,8 +181,24 @@ def _not_checked(result, config: Config, files: list[str]) -> list[str]:
     if config.deployment != "auto":
         return []
     roots = sorted({import_root(f)[0] for f in files})
+    run = {root for process in result.processes if process.deployment.uses_gevent for root in process.roots}
     return [f"no gevent detected in {display_path(root)}: not checked (see --show-deployment, or set deployment)"
-            for root in roots if root in result.deployments and not result.deployments[root].uses_gevent]
+            for root in roots if root in result.deployments and not result.deployments[root].uses_gevent
+            and root not in run]
+
+
+def _show_deployment(result, roots: set[str]) -> None:
+    """The processes that run the checked roots, then what the own code says of each root no process runs."""
+    run = set()
+    for process in result.processes:
+        mine = [r for r in process.roots if r in roots]
+        run.update(mine)
+        if mine:
+            print(f"process {process.launcher} ({process.where}): {process.deployment.describe()}; "
+                  f"runs {', '.join(map(display_path, mine))}", file=sys.stderr)
+    for root_dir, deployment in sorted(result.deployments.items()):
+        if root_dir in roots and root_dir not in run:
+            print(f"{display_path(root_dir)}: {deployment.describe()}", file=sys.stderr)
 
 
 def _report_errors(errors: list[FileError]) -> None:
@@ -212,10 +228,7 @@ def run_check(args: argparse.Namespace) -> int:
         errors.extend(broken)
         notices.extend(_not_checked(result, config, files))
         if args.show_deployment:
-            roots = {import_root(f)[0] for f in wanted}
-            for root_dir, deployment in sorted(result.deployments.items()):
-                if root_dir in roots:
-                    print(f"{display_path(root_dir)}: {deployment.describe()}", file=sys.stderr)
+            _show_deployment(result, {import_root(f)[0] for f in wanted})
     findings.sort()
     shown = {f.path for f in findings if f.code == NOT_ANALYSED} if args.format == "text" and not args.quiet else set()
     _report_errors([e for e in errors if e.path not in shown])  # the others are GEV001 lines already

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from operator import attrgetter
 
 from .deployment import Deployment
+from .processes import Process
 from .findings import FileError, Finding
 from .handles import Escapes, Flow, Injection, WithBlock
 from .summary import Call, ClassInfo, FileSummary, Function
@@ -211,12 +212,14 @@ _FUNCTION = _Record(Function, str, int, int, TREE, str, list_of(_CALL), list_of(
 _CLASS = _Record(ClassInfo, str, int, TREE, set_of_str, dict_of(DESC), list_of(_CALL))
 _SUMMARY = _Record(FileSummary, str, str, bool, dict_of(_FUNCTION), dict_of(_CLASS), dict_of(str), dict_of(DESC),
                    list_of(_CALL), list_of(TREE), bool, dict_of(_INJECTION), dict_of(_ESCAPES), dict_of(DESC),
-                   list_of(TREE))
+                   list_of(TREE), list_of(str), list_of(TREE))
 _FINDING = _Record(Finding, str, int, int, str, str, str, TREE)
 _FILE_ERROR = _Record(FileError, str, str, int)
 _DEPLOYMENT = _Record(Deployment, bool, set_of_str, bool, bool, list_of(str))
-# A run's (findings, errors of files that did not parse, import root -> deployment).
-_RESULTS = _Record(tuple, list_of(_FINDING), list_of(_FILE_ERROR), dict_of(_DEPLOYMENT), build=lambda *v: v)
+_PROCESS = _Record(Process, str, str, _DEPLOYMENT, list_of(str))
+# A run's (findings, errors of files that did not parse, import root -> its own code's deployment, processes).
+_RESULTS = _Record(tuple, list_of(_FINDING), list_of(_FILE_ERROR), dict_of(_DEPLOYMENT), list_of(_PROCESS),
+                   build=lambda *v: v)
 
 ENTRIES = {"summary": _SUMMARY, "results": _RESULTS}
 

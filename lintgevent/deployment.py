@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 # monkey.patch_all()'s defaults (gevent 26): what a gunicorn gevent worker patches.
 PATCH_ALL_DEFAULTS = {
@@ -28,7 +29,7 @@ GUNICORN_GEVENT = re.compile(
     rf"""(?:[\w.]*(?:getenv|environ\.get)\(\s*["'][^"']*["']\s*,\s*)?["']?{_GEVENT_WORKER})""",
     re.MULTILINE,
 )
-UWSGI_GEVENT = re.compile(r"(?:--gevent[\s=]\d|^\s*gevent\s*=\s*\d)", re.MULTILINE)
+UWSGI_GEVENT = re.compile(r"(?:--gevent[\s=]\d|^\s*gevent\s*[=:]\s*\d)", re.MULTILINE)
 UWSGI_MONKEY = re.compile(r"gevent[-_]monkey[-_]patch|gevent-early-monkey-patch")
 
 DEPLOYMENT_FILE = re.compile(
@@ -50,6 +51,9 @@ class Deployment:
     psycogreen: bool = False
     grpc_gevent: bool = False
     source: list = field(default_factory=list)  # human-readable reasons
+    # A file run by processes that patch differently: ((process label, its Deployment), ...);
+    # then this one blocks where any of them blocks (see processes.judged).
+    alternatives: ClassVar[tuple] = ()
 
     def patch_all(self, flags: dict) -> None:
         for name, default in PATCH_ALL_DEFAULTS.items():
@@ -69,8 +73,21 @@ class Deployment:
             text += "; " + ", ".join(extras)
         return text + (f" ({'; '.join(dict.fromkeys(self.source))})" if self.source else "")
 
+    def same_patching(self, other: Deployment) -> bool:
+        return (self.uses_gevent, self.patched, self.psycogreen, self.grpc_gevent) == \
+            (other.uses_gevent, other.patched, other.psycogreen, other.grpc_gevent)
+
+    def blocking_in(self, condition: str) -> str:
+        """The processes in which a condition holds, said when it does not hold in all of them ("" if it does)."""
+        where = [label for label, d in self.alternatives if d.blocks(condition)]
+        if not where or len(where) == len(self.alternatives):
+            return ""
+        return " in the process of " + " and of ".join(where)
+
     def blocks(self, condition: str) -> bool:
-        """Does a catalog `blocks` condition hold here?"""
+        """Does a catalog `blocks` condition hold here (in one of its processes, at least)?"""
+        if self.alternatives:
+            return any(d.blocks(condition) for _, d in self.alternatives)
         if condition == "always":
             return True
         if condition == "never":
@@ -110,12 +127,6 @@ def read_deployment_files(directories: list[str]) -> dict[str, dict[str, bytes]]
             except OSError:
                 continue
     return found
-
-
-def scan_deployment_text(data: bytes) -> tuple[bool, bool, bool]:
-    """(gunicorn gevent worker, uwsgi gevent loop, uwsgi monkey patching) as a file declares them."""
-    text = data.decode("utf-8", "replace")
-    return bool(GUNICORN_GEVENT.search(text)), bool(UWSGI_GEVENT.search(text)), bool(UWSGI_MONKEY.search(text))
 
 
 def is_gevent_worker(worker_class: str) -> bool:

@@ -14,22 +14,20 @@ from .cache import Cache
 from .catalog import load_catalog
 from .checks import blocking, handles, patch_order, request_context, writes
 from .config import Config
-from .deployment import (GRPC_GEVENT, PATCH_ALL, PSYCOGREEN, SINGLE_PATCHES, Deployment, apply_override,
-                         is_gevent_worker, read_deployment_files, scan_deployment_text)
+from .deployment import Deployment, read_deployment_files
 from .entrypoints import EntryPoints
 from .findings import FileError, Finding
-from .index import ProjectIndex, is_test_module
+from .index import ProjectIndex
 from .inference import ReceiverInference
 from .lines import in_characters
+from .processes import Process, ProcessFinder
 from .rules import without_superseded
 from . import values
 from .sources import SourceError, import_root, parse_source, python_files, read_source
 from .summary import FileSummary, summarise
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 17
-DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent",
-                              *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
+CACHE_FORMAT = 18
 
 
 @dataclass
@@ -38,7 +36,8 @@ class ProjectResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
-    deployments: dict[str, Deployment] = field(default_factory=dict)  # import root -> what runs it
+    deployments: dict[str, Deployment] = field(default_factory=dict)  # import root -> what its own code says
+    processes: list[Process] = field(default_factory=list)  # the programs that run the project's code
 
 
 @lru_cache(maxsize=1)
@@ -81,69 +80,6 @@ def _deployment_chain(root: str, project_root: str) -> list[str]:
         current = os.path.dirname(current)
         chain.append(current)
     return chain
-
-
-def _detect_deployments(index: ProjectIndex, project_root: str, config: Config,
-                        deployment_texts: dict[str, dict[str, bytes]]) -> dict[str, Deployment]:
-    declared = {directory: {path: scan_deployment_text(data) for path, data in files.items()}
-                for directory, files in deployment_texts.items()}
-    deployments: dict[str, Deployment] = {}
-    for root, modules in index.by_root.items():
-        d = Deployment()
-        held_back = []  # patch calls of `if __name__ == "__main__":` blocks
-        patched_elsewhere = False  # gevent's patching called outside them
-        for fs in modules.values():
-            d.uses_gevent |= fs.imports_gevent
-            where = os.path.relpath(fs.path, project_root)
-            if is_test_module(fs.module):  # tests patch for themselves, not for the program
-                if any(call.hint in DEPLOYMENT_HINTS for call in fs.all_calls()):
-                    d.source.append(f"not counted: the patching of test code in {where}")
-                continue
-            worker = fs.globals.get("worker_class")
-            if worker and worker[0] == "str" and is_gevent_worker(worker[1]):
-                d.uses_gevent = True
-                d.patch_all({})
-                d.source.append(f"worker_class in {where}")
-            for call in fs.all_calls():
-                if call.hint not in DEPLOYMENT_HINTS:
-                    continue
-                if any(first <= call.line <= last for first, last in fs.main_blocks):
-                    held_back.append((call, fs, where))
-                else:
-                    patched_elsewhere |= _apply_patch_call(index, d, call, fs, where)
-        if held_back and not patched_elsewhere:
-            for call, fs, where in held_back:  # a script's own patching, when nothing else patches
-                _apply_patch_call(index, d, call, fs, where)
-        elif held_back:
-            d.source.append("not counted: the patching under `if __name__ == \"__main__\":` in "
-                            + ", ".join(sorted({where for _, _, where in held_back})))
-        for directory in _deployment_chain(root, project_root):
-            for path, (gunicorn, uwsgi, uwsgi_monkey) in declared[directory].items():
-                if gunicorn or uwsgi:
-                    d.uses_gevent = True
-                if gunicorn or uwsgi_monkey:
-                    d.patch_all({})
-                    d.source.append(f"gevent worker in {os.path.relpath(path, project_root)}")
-        apply_override(d, config.deployment, config.unpatched)
-        deployments[root] = d
-    return deployments
-
-
-def _apply_patch_call(index: ProjectIndex, d: Deployment, call, fs: FileSummary, where: str) -> bool:
-    """What one call of gevent's patching (or of a driver's) patches; whether it is gevent's."""
-    value = index.evaluate(call.func, fs)
-    name = value[1] if value and value[0] == "ext" else ""
-    if name == PATCH_ALL:
-        flags = {k: v[1] for k, v in call.kwargs if v and v[0] == "const"}
-        d.patch_all(flags)
-        d.source.append(f"patch_all at {where}:{call.line}")
-    elif name in SINGLE_PATCHES:
-        d.patched.add(SINGLE_PATCHES[name])
-    elif name in PSYCOGREEN:
-        d.psycogreen = True
-    elif name in GRPC_GEVENT:
-        d.grpc_gevent = True
-    return name == PATCH_ALL or name in SINGLE_PATCHES
 
 
 @contextmanager
@@ -197,7 +133,7 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
                           *(os.fsencode(p) + b"\0" + hashlib.blake2b(every_input[p]).digest() for p in sorted(every_input)))
     cached = cache.get("results", results_key)  # the codec gives back only what was put
     if cached is not None:
-        result.findings, errors, result.deployments = cached
+        result.findings, errors, result.deployments, result.processes = cached
         result.errors.extend(errors)
         return result
 
@@ -208,18 +144,20 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
             summaries.append(_summary(path, data, cache))
         except SourceError as error:
             parse_errors.append(FileError(path, str(error), error.line))
-    findings, result.deployments = _check(summaries, project_root, config, deployment_texts)
+    findings, result.deployments, result.processes = _check(summaries, project_root, config, deployment_texts,
+                                                            contents)
     result.findings = sorted(set(in_characters(findings, contents)))
     result.errors.extend(parse_errors)
-    cache.put("results", results_key, (result.findings, parse_errors, result.deployments))
+    cache.put("results", results_key, (result.findings, parse_errors, result.deployments, result.processes))
     cache.prune()
     return result
 
 
 def _check(summaries: list[FileSummary], project_root: str, config: Config,
-           deployment_texts: dict[str, dict[str, bytes]]) -> tuple[list[Finding], dict[str, Deployment]]:
+           deployment_texts: dict[str, dict[str, bytes]], contents: dict[str, bytes],
+           ) -> tuple[list[Finding], dict[str, Deployment], list[Process]]:
     index = ProjectIndex(summaries, {s.path: _import_root(s.path)[0] for s in summaries}, load_catalog())
-    deployments = _detect_deployments(index, project_root, config, deployment_texts)
+    processes, deployments, own_code = ProcessFinder(index, project_root, config, deployment_texts, contents).judge()
     entries = EntryPoints(index, deployments)
     reach = values.solve(index, entries, entries.collect(config.entry_points, config.test_entry_points))
     inference = ReceiverInference()
@@ -228,4 +166,4 @@ def _check(summaries: list[FileSummary], project_root: str, config: Config,
     findings.extend(handles.check(index, entries, deployments))
     findings.extend(request_context.check(index, reach, entries, deployments))
     findings.extend(patch_order.check(index, deployments))
-    return without_superseded(findings), deployments
+    return without_superseded(findings), own_code, processes

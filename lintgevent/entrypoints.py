@@ -41,7 +41,7 @@ class EntryPoints:
             self.found[key] = (priority, label)
 
     def threads_patched(self, path: str) -> bool:
-        return "thread" in self.deployments[self.index.root_of[path]].patched
+        return "thread" in self.deployments[path].patched
 
     # -- the ways in --------------------------------------------------------------------------
     def collect(self, configured: list[str], tests: bool = False) -> dict[tuple, tuple[int, str]]:
@@ -49,7 +49,7 @@ class EntryPoints:
         spawns does not make its target a request path), the configured names everywhere."""
         index = self.index
         for fs in index.files.values():
-            if not self.deployments[index.root_of[fs.path]].uses_gevent:
+            if not self.deployments[fs.path].uses_gevent:
                 continue
             if not tests and is_test_module(fs.module):
                 continue

@@ -56,6 +56,8 @@ MAX_BRANCH_LOCALS = 256
 # `os.environ.get(name, default)`, `os.getenv(name, default)`: what a deployment runs unless told otherwise.
 ENVIRONMENT_GETTERS = frozenset({("ref", "os.environ.get"), ("ref", "os.getenv")})
 BUILTIN_NAMES = frozenset(dir(builtins))
+# Calls that import a module named by a string: `importlib.import_module(name)`, `__import__(name)`.
+LOAD_HINTS = frozenset({"import_module", "__import__"})
 
 
 @dataclass(slots=True)
@@ -130,6 +132,9 @@ class FileSummary:
     escapes: dict = field(default_factory=dict)  # function qualname -> Escapes (see handles.py)
     assigned: dict = field(default_factory=dict)  # "pkg.mod.name" -> desc of `mod.name = ...` here
     main_blocks: list = field(default_factory=list)  # [(first line, last line)] of `if __name__ == "__main__":`
+    imported: list = field(default_factory=list)  # every module an import statement names, anywhere in the file
+    # modules loaded by name: [(name or prefix, exact)] of `importlib.import_module(...)`/`__import__(...)`
+    loads: list = field(default_factory=list)
 
     def all_calls(self):
         """Every call site: import-time calls, then each function's."""
@@ -170,6 +175,29 @@ def _binds_names(node: ast.If) -> bool:
     only `if`s whose branches need joining."""
     return any(type(stmt) in BINDING_STATEMENTS for stmt in node.body) or \
         any(type(stmt) in BINDING_STATEMENTS for stmt in node.orelse)
+
+
+def _string_prefix(node: ast.AST) -> tuple[str, bool]:
+    """(the string, True) for a literal, (its literal beginning, False) for a string built from one."""
+    kind = type(node)
+    if kind is ast.Constant and isinstance(node.value, str):
+        return node.value, True
+    if kind is ast.JoinedStr:
+        prefix = ""
+        for part in node.values:
+            if type(part) is not ast.Constant:
+                break
+            prefix += part.value
+        return prefix, False
+    if kind is ast.BinOp and type(node.op) is ast.Add:
+        return _string_prefix(node.left)[0], False
+    if kind is ast.BinOp and type(node.op) is ast.Mod and type(node.left) is ast.Constant \
+            and isinstance(node.left.value, str):
+        return node.left.value.split("%", 1)[0], False
+    if kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr == "format" \
+            and type(node.func.value) is ast.Constant and isinstance(node.func.value.value, str):
+        return node.func.value.value.split("{", 1)[0], False
+    return "", False
 
 
 def _is_main_test(test: ast.AST) -> bool:
@@ -432,6 +460,10 @@ class _Summariser:
     # -- records -----------------------------------------------------------------------------
     def make_call(self, node: ast.Call, scope: _Scope, parent: int) -> Call:
         text, hint = callee_text(node.func)
+        if hint in LOAD_HINTS and node.args:
+            loaded = self.loaded_name(node)
+            if loaded is not None:
+                self.summary.loads.append(loaded)
         return Call(
             line=node.lineno,
             col=node.col_offset,
@@ -442,6 +474,19 @@ class _Summariser:
             hint=hint,
             parent=parent,
         )
+
+    def loaded_name(self, node: ast.Call) -> tuple[str, bool] | None:
+        """(module, True) or (prefix of the modules, False) that `import_module(...)` loads, if written
+        out: `"plugins." + name`, f"plugins.{name}", "plugins.%s" % name, "plugins.{}".format(name);
+        relative to this module's package when it starts with a dot."""
+        name, exact = _string_prefix(node.args[0])
+        if not name:
+            return None
+        if name.startswith("."):
+            level = len(name) - len(name.lstrip("."))
+            base = relative_base(self.module, self.is_package, level)
+            name = ".".join(p for p in (base, name[level:]) if p) + ("." if name.endswith(".") and base else "")
+        return (name, exact) if name else None
 
     def decorator(self, node: ast.AST, scope: _Scope) -> Call:
         if type(node) is ast.Call:
@@ -520,6 +565,8 @@ class _Summariser:
                     self.bind_name(top, top, scope)
                 names.append(alias.name)
             module = names[0]
+            if record:
+                self.summary.imported.extend(names)
         else:
             base = node.module or ""
             if node.level:
@@ -533,6 +580,8 @@ class _Summariser:
                 self.bind_name(alias.asname or alias.name, f"{base}.{alias.name}" if base else alias.name, scope)
                 names.append(alias.name)
             module = base
+            if record:  # `from pkg import mod` may import the submodule pkg.mod
+                self.summary.imported.extend([base] * bool(base) + [f"{base}.{n}" if base else n for n in names])
         if record and scope.kind == "module":
             self.summary.import_lines.append((node.lineno, module, tuple(names), type(node) is ast.ImportFrom))
 
@@ -753,6 +802,7 @@ class _Summariser:
                     push((child, scope, parent))
         self.find_handles()
         self.find_writes()
+        self.summary.imported = sorted(set(self.summary.imported))
         return self.summary
 
     @staticmethod

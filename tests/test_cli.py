@@ -586,8 +586,9 @@ def test_show_deployment_says_what_was_detected(tmp_path, capsys):
     (tmp_path / "app.py").write_text("from gevent import monkey\nmonkey.patch_all(subprocess=False)\n")
     assert cli.main(["check", "--no-cache", "--show-deployment", str(tmp_path)]) == 0
     line = capsys.readouterr().err.strip()
-    assert line.endswith("gevent, patched: dns, os, queue, select, signal, socket, ssl, subprocess, thread, time; "
-                         "not patched: sys (patch_all at app.py:2; gevent worker in Procfile)")
+    assert line == ("process gunicorn (gevent worker) (Procfile:1): gevent, patched: dns, os, queue, select, signal, "
+                    "socket, ssl, subprocess, thread, time; not patched: sys (gunicorn (gevent worker) at Procfile:1; "
+                    f"patch_all at app.py:2); runs {tmp_path}"), "one process, and no root line: the process runs it"
 
 
 def test_a_cache_entry_of_another_shape_is_a_miss(tmp_path, capsys, cache_dir):

@@ -78,7 +78,7 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
           inference: ReceiverInference) -> Iterator[Finding]:
     for key in reach.parent:
         fs = index.files[key[0]]
-        deployment = deployments[index.root_of[fs.path]]
+        deployment = deployments[fs.path]
         if not deployment.uses_gevent:
             continue
         chain = None
@@ -91,7 +91,8 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
             chain = chain or reach.chain(key)
             rule = RULES[entry.code]
             how = explained_receiver(index, site.call, fs)
-            message = f"{entry.code} {describe(entry, site)}{how} on a request path ({chain}); {rule.advice}"
+            process = deployment.blocking_in(entry.blocks)
+            message = f"{entry.code} {describe(entry, site)}{how}{process} on a request path ({chain}); {rule.advice}"
             position = (site.call.line, site.call.col, entry.code)
             at_position[position] = Finding(fs.path, *position, message, chain)
         yield from at_position.values()

@@ -62,7 +62,7 @@ class HandleEscapes:
             return
         function = fs.functions[key[1]]
         calls_at = _calls_by_position(function)
-        uses_gevent = self.deployments[index.root_of[fs.path]].uses_gevent
+        uses_gevent = self.deployments[fs.path].uses_gevent
         for flow in escapes.flows:
             call = calls_at.get((flow.line, flow.col))
             if call is None:
@@ -166,7 +166,7 @@ def check(index: ProjectIndex, entries: EntryPoints, deployments: dict[str, Depl
     escapes = HandleEscapes(index, entries, deployments)
     callers = TargetCallers(index, entries)
     for fs in index.files.values():
-        if not deployments[index.root_of[fs.path]].uses_gevent:
+        if not deployments[fs.path].uses_gevent:
             continue
         for qualname in fs.escapes:
             key = (fs.path, qualname)

@@ -34,7 +34,7 @@ def sensitive(module: str, names: tuple, is_from: bool) -> bool:
 
 def check(index: ProjectIndex, deployments: dict[str, Deployment]) -> Iterator[Finding]:
     for fs in index.files.values():
-        if not fs.imports_gevent or not deployments[index.root_of[fs.path]].uses_gevent:
+        if not fs.imports_gevent or not deployments[fs.path].uses_gevent:
             continue
         for call in fs.module_calls:
             if call.hint != "patch_all" or index.evaluate(call.func, fs) != ("ext", PATCH_ALL):

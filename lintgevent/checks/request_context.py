@@ -88,7 +88,7 @@ def check(index: ProjectIndex, reach: Reachability, entries: EntryPoints,
     reads = ContextReads(index, reach)
     for key, entry in _request_functions(index, reach, entries).items():
         fs = index.files[key[0]]
-        if not deployments[index.root_of[fs.path]].uses_gevent:
+        if not deployments[fs.path].uses_gevent:
             continue
         for site in reach.sites(key):
             if site.offloaded or site.runner is None or site.runner[0].kind != "greenlet":

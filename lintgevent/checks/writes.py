@@ -106,7 +106,7 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
         function = fs.functions[key[1]]
         if not function.writes:
             continue
-        deployment = deployments[index.root_of[fs.path]]
+        deployment = deployments[fs.path]
         if not deployment.uses_gevent:
             continue
         sites = reach.sites(key)
