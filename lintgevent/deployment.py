@@ -82,7 +82,7 @@ class Deployment:
         where = [label for label, d in self.alternatives if d.blocks(condition)]
         if not where or len(where) == len(self.alternatives):
             return ""
-        return " in the process of " + " and of ".join(where)
+        return " in the process " + " and in the process ".join(where)
 
     def blocks(self, condition: str) -> bool:
         """Does a catalog `blocks` condition hold here (in one of its processes, at least)?"""

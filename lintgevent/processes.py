@@ -43,7 +43,7 @@ class Process:
     roots: list = field(default_factory=list)  # import roots it runs code of
 
     def label(self) -> str:
-        return f"{self.launcher}, {self.where}"
+        return f"`{self.launcher}` ({self.where})"
 
 
 @dataclass
@@ -111,12 +111,15 @@ class ProcessFinder:
                     [Launcher(GUNICORN, fs.path, 1, True, True)]:
                 if launcher.kind != UWSGI:
                     seen.setdefault((fs.path, launcher.line), (launcher, self.index.root_of[fs.path]))
-        followed = []
+        followed, configs = [], set()
         for launcher, directory in seen.values():
-            launcher = self._followed(launcher)
+            launcher, config = self._followed(launcher)
+            configs.add(config)
             if launcher is not None:
                 followed.append((launcher, directory))
-        return sorted(followed, key=lambda pair: (pair[0].path, pair[0].line))
+        # a config file that a command line names is part of that launcher, not one of its own
+        return sorted(((launcher, directory) for launcher, directory in followed if launcher.path not in configs),
+                      key=lambda pair: (pair[0].path, pair[0].line))
 
     def _is_config_module(self, fs: FileSummary) -> bool:
         worker = fs.globals.get("worker_class")
@@ -124,38 +127,38 @@ class ProcessFinder:
             return True
         return any((pool := fs.globals.get(name)) and pool == ("str", "gevent") for name in CELERY_POOL_SETTINGS)
 
-    def _followed(self, launcher: Launcher) -> Launcher | None:
-        """The launcher with what its `-c` config file says (worker class, app); None if it runs no gevent."""
-        if not launcher.config:
-            return launcher if launcher.gevent else None
-        data = self._config_text(launcher)
-        if data is None:
-            return launcher if launcher.gevent else None
-        said = [found for found in launchers_in_text(launcher.path, data) if found.kind == GUNICORN]
-        gevent = launcher.gevent or any(found.gevent for found in said)
-        app = launcher.app or next((found.app for found in said if found.app), "")
+    def _followed(self, launcher: Launcher) -> tuple[Launcher | None, str]:
+        """(the launcher with what its `-c` config file says: worker class, app; or None if it runs no
+        gevent), and the path of that config file ("" if none is found)."""
+        found = self._config_file(launcher) if launcher.config else None
+        if found is None:
+            return (launcher if launcher.gevent else None), ""
+        path, data = found
+        said = [other for other in launchers_in_text(path, data) if other.kind == GUNICORN]
+        gevent = launcher.gevent or any(other.gevent for other in said)
+        app = launcher.app or next((other.app for other in said if other.app), "")
         if not gevent:
-            return None
-        return Launcher(launcher.kind, launcher.path, launcher.line, True, True, app, launcher.config)
+            return None, path
+        return Launcher(launcher.kind, launcher.path, launcher.line, True, True, app, launcher.config), path
 
-    def _config_text(self, launcher: Launcher) -> bytes | None:
+    def _config_file(self, launcher: Launcher) -> tuple[str, bytes] | None:
         """The config file a launcher names: `python:pkg.conf`, a path from its file, the project
         root, or the end of a path inside an image (`/app/config/gunicorn.py`)."""
         name = launcher.config
         if name.startswith("python:"):
             module = self.index.by_name.get(name[len("python:"):], [])
-            return self.contents.get(module[0].path) if module else None
+            return (module[0].path, self.contents.get(module[0].path, b"")) if module else None
         parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
         bases = (os.path.dirname(launcher.path), self.project_root)
         for start in range(len(parts)):
             for base in bases:
                 path = os.path.join(base, *parts[start:])
                 if path in self.contents:
-                    return self.contents[path]
+                    return path, self.contents[path]
                 try:
                     if os.path.isfile(path) and os.path.getsize(path) <= MAX_CONFIG_FILE:
                         with open(path, "rb") as handle:
-                            return handle.read()
+                            return path, handle.read()
                 except OSError:
                     continue
         return None
