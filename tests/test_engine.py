@@ -256,10 +256,20 @@ def start():
     ("docker-compose.yml", "services:\n  web:\n    command: gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker app:app\n"),
     ("bin/web.sh", "#!/bin/sh\nexec gunicorn --worker-class gevent_wsgi app:app\n"),
     ("uwsgi.ini", "[uwsgi]\nmodule = app:app\ngevent = 100\ngevent-monkey-patch = true\n"),
+    ("uwsgi.yaml", "uwsgi:\n  module: app:app\n  gevent: 100\n  gevent-monkey-patch: true\n"),
+    ("deploy/web.yaml", 'containers:\n  - name: web\n    command: ["gunicorn"]\n    args: ["-k", "gevent", "app:app"]\n'),
+    ("deploy/web.service", "[Service]\nExecStart=/srv/venv/bin/gunicorn --worker-class gevent app:app\n"),
+    ("Makefile", "run:\n\tgunicorn --bind 127.0.0.1:8000 \\\n\t  -k gevent \\\n\t  app:app\n"),
+    ("Procfile", "web: gunicorn -c deploy/web_settings.py app:app\n"),
+    ("Procfile", "web: gunicorn --config=python:web_settings app:app\n"),
+    ("Procfile", "worker: celery -A app worker -P gevent --concurrency 100\n"),
+    ("celeryconfig.py", 'worker_pool = "gevent"\n'),
 ])
 def test_gunicorn_gevent_worker_is_detected_without_any_gevent_import(tmp_path, deployment_file, text):
+    settings = 'bind = "127.0.0.1:8000"\nworker_class = "gevent"\n'  # what `-c` names: not a launcher itself
     assert_markers(tmp_path, {
         deployment_file: text,
+        "settings/web_settings.py" if "python:" in text else "deploy/web_settings.py": settings,
         "app.py": """
             import os
             import time
@@ -279,10 +289,14 @@ def test_gunicorn_gevent_worker_is_detected_without_any_gevent_import(tmp_path, 
     ("Procfile", "web: gunicorn -w 4 app:app\n"),
     ("Dockerfile", 'FROM python:3.11\nCMD ["gunicorn", "-k", "sync", "app:app"]\n'),
     ("gunicorn.conf.py", 'import os\nworker_class = os.environ.get("WORKER_CLASS", "sync")\n'),
+    ("Makefile", "test:\n\tpytest -k gevent tests/\nserve:\n\tgunicorn app:app\n"),
+    ("Procfile", "web: gunicorn -c deploy/web_settings.py app:app\n"),
+    ("Procfile", "worker: celery -A app worker -P prefork\n"),
 ])
 def test_sync_gunicorn_worker_means_no_gevent_and_no_findings(tmp_path, deployment_file, text):
     assert_markers(tmp_path, {
         deployment_file: text,
+        "deploy/web_settings.py": 'worker_class = "sync"\n',
         "app.py": """
             from flask import Flask
             app = Flask(__name__)
@@ -806,4 +820,114 @@ class Middleware:
 def helper(env, respond):
     return open("not-wsgi.html").read()
 """,
+    })
+
+
+# ----------------------------------------------------------------------------------------------
+# Processes: a launcher, what it imports, and its patching
+
+
+def test_the_app_module_of_a_launcher_brings_in_what_it_imports_from_other_roots(tmp_path):
+    assert_markers(tmp_path, {
+        "web/Dockerfile": 'FROM python:3.11\nCMD ["gunicorn", "-k", "gevent", "webapp.wsgi:app"]\n',
+        "web/webapp/__init__.py": "",
+        "web/webapp/wsgi.py": """
+            from flask import Flask
+            from reporting.build import build_report
+            app = Flask(__name__)
+
+            @app.route("/report")
+            def report():
+                return build_report()
+        """,
+        "libs/reporting/__init__.py": "",
+        "libs/reporting/build.py": """
+            def build_report():
+                return open("/var/report.txt").read()  # error: GEV101, GEV101
+        """,
+        # a root beside them that no process runs and that uses no gevent: not checked
+        "libs/unused/__init__.py": "",
+        "libs/unused/dump.py": "def dump():\n    return open('/var/dump').read()\n",
+    })
+
+
+def test_a_finding_names_the_process_it_is_for_when_processes_disagree(tmp_path):
+    directory = os.path.join(os.path.dirname(__file__), "..", "fixtures", "worker_processes")
+    result = analyse_project(os.path.abspath(directory), load_config(os.path.abspath(directory)), use_cache=False)
+    by_line = {(os.path.basename(f.path), f.line): f.message for f in result.findings}
+    assert "in the process `python jobrunner.py` (jobrunner.py:8)" in by_line[("jobs.py", 8)]
+    assert "in the process" not in by_line[("jobs.py", 12)], "the open blocks in both processes"
+    assert [(p.launcher, p.where) for p in result.processes] == [
+        ("gunicorn (gevent worker)", "Dockerfile:5"), ("python jobrunner.py", "jobrunner.py:8")]
+
+
+def test_show_deployment_lists_the_processes_and_the_roots_no_process_runs(tmp_path, run):
+    write(tmp_path, {
+        "web/Procfile": "web: gunicorn -k gevent app:app\n",
+        "web/app.py": "from flask import Flask\napp = Flask(__name__)\n",
+        "tools/sweep.py": "import gevent\n\ndef sweep():\n    gevent.sleep(1)\n",
+        "jobs/run_jobs.py": "from gevent import monkey\nmonkey.patch_all(thread=False)\n\n"
+                            "if __name__ == '__main__':\n    pass\n",
+    })
+    code, out, err = run("check", "--no-cache", "--show-deployment", ".")
+    lines = err.splitlines()
+    assert any(line.startswith("process gunicorn (gevent worker) (web/Procfile:1): gevent, patched:")
+               and line.endswith("runs web") for line in lines)
+    assert any(line.startswith("process python jobs/run_jobs.py (jobs/run_jobs.py:2): gevent, patched:")
+               and "not patched: sys, thread" in line for line in lines), err
+    assert any(line.startswith("tools: gevent, nothing patched (no process found that runs it: judged by its own code)")
+               for line in lines), err
+
+
+@pytest.mark.parametrize("load", [
+    'importlib.import_module("plugins." + name)',
+    'importlib.import_module(f"plugins.{name}")',
+    'importlib.import_module("plugins.%s" % name)',
+    'importlib.import_module("plugins.{}".format(name))',
+    '__import__("plugins." + name)',
+])
+def test_a_plugin_folder_loaded_by_name_runs_under_its_hosts_patching(tmp_path, load):
+    assert_markers(tmp_path, {
+        "host.py": f"""
+            from gevent import monkey
+            monkey.patch_all()
+            import importlib
+            import os
+            from gevent.pywsgi import WSGIServer
+
+            def load(name):
+                return {load}
+
+            if __name__ == "__main__":
+                for name in os.listdir("plugins"):
+                    load(name[:-3]).start()
+                WSGIServer(("127.0.0.1", 8000), None).serve_forever()
+        """,
+        "plugins/rotate.py": """
+            import subprocess
+            import gevent
+
+            def rotate():
+                subprocess.run(["logrotate", "/etc/logrotate.conf"])
+                return open("/var/log/rotated").read()  # error: GEV101, GEV101
+
+            def start():
+                gevent.spawn(rotate)
+        """,
+    })
+
+
+def test_a_plugin_folder_no_host_loads_keeps_its_own_patching(tmp_path):
+    assert_markers(tmp_path, {
+        "host.py": PATCH + "import importlib\n\nif __name__ == '__main__':\n    importlib.import_module('addons.x')\n",
+        "plugins/rotate.py": """
+            import subprocess
+            import gevent
+
+            def rotate():
+                subprocess.run(["logrotate", "/etc/logrotate.conf"])  # error: GEV102
+
+            def start():
+                gevent.spawn(rotate)
+        """,
     })
