@@ -20,7 +20,7 @@ from .findings import FileError, Finding
 from .index import ProjectIndex
 from .inference import ReceiverInference
 from .lines import in_characters
-from .processes import Process, ProcessFinder
+from .processes import CELERY_WORKER, Process, ProcessFinder
 from .rules import without_superseded
 from . import values
 from .sources import SourceError, import_root, parse_source, python_files, read_source
@@ -158,7 +158,7 @@ def _check(summaries: list[FileSummary], project_root: str, config: Config,
            ) -> tuple[list[Finding], dict[str, Deployment], list[Process]]:
     index = ProjectIndex(summaries, {s.path: _import_root(s.path)[0] for s in summaries}, load_catalog())
     processes, deployments, own_code = ProcessFinder(index, project_root, config, deployment_texts, contents).judge()
-    entries = EntryPoints(index, deployments)
+    entries = EntryPoints(index, deployments, celery_gevent=any(p.launcher == CELERY_WORKER for p in processes))
     reach = values.solve(index, entries, entries.collect(config.entry_points, config.test_entry_points))
     inference = ReceiverInference()
     findings = list(blocking.check(index, reach, deployments, inference))

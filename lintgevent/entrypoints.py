@@ -21,6 +21,22 @@ CALL_HINTS = frozenset({"add_url_rule", "add_route", "add_view", "add_resource",
 
 # The methods of a REST resource class that answer requests.
 RESOURCE_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
+# Tastypie's resource methods that answer requests, and the data methods they call.
+TASTYPIE_METHODS = tuple(f"{verb}_{what}" for verb in ("get", "post", "put", "patch", "delete")
+                         for what in ("list", "detail")) + ("dispatch_list", "dispatch_detail")
+# Decorators whose function the framework runs in a greenlet: realtime message handlers, locust tasks.
+# Celery's task decorators count only under a gevent pool (CELERY_TASKS).
+HANDLER_DECORATORS = {
+    "flask_socketio.SocketIO().on": "Socket.IO handler", "flask_socketio.SocketIO().event": "Socket.IO handler",
+    "socketio.Server().on": "Socket.IO handler", "socketio.Server().event": "Socket.IO handler",
+    "locust.task": "locust task", "locust.user.task.task": "locust task",
+}
+CELERY_TASKS = ("celery.Celery().task", "celery.shared_task", "celery.task", "celery.app.shared_task")
+CELERY_TASK_BASES = ("celery.Task", "celery.app.task.Task")
+SOCKETIO_NAMESPACES = ("flask_socketio.Namespace", "socketio.Namespace")
+LOCUST_BASES = ("locust.User", "locust.HttpUser", "locust.FastHttpUser", "locust.TaskSet",
+                "locust.SequentialTaskSet", "locust.contrib.fasthttp.FastHttpUser")
+ZERORPC_SERVERS = ("zerorpc.Server", "zerorpc.core.Server")
 
 # Priority of labels: a web route names the request better than a generic greenlet label.
 ROUTE, VIEW, GREENLET, CONFIGURED = 0, 1, 2, 3
@@ -29,9 +45,11 @@ ROUTE, VIEW, GREENLET, CONFIGURED = 0, 1, 2, 3
 class EntryPoints:
     """Collects entry points: function key -> (priority, label)."""
 
-    def __init__(self, index: ProjectIndex, deployments: dict[str, Deployment]):
+    def __init__(self, index: ProjectIndex, deployments: dict[str, Deployment], celery_gevent: bool = False):
+        """`deployments`: each file's; `celery_gevent`: a Celery worker with the gevent pool runs the tasks."""
         self.index = index
         self.deployments = deployments
+        self.celery_gevent = celery_gevent
         self.found: dict[tuple, tuple[int, str]] = {}
 
     def add(self, key: tuple | None, priority: int, label: str) -> None:
@@ -89,6 +107,13 @@ class EntryPoints:
             self.add(key, ROUTE, f"route {verbs} {route}")
             return
         value = self.index.evaluate(decorator.func, fs)
+        name = value[1] if value and value[0] == "ext" else ""
+        if name in HANDLER_DECORATORS:
+            event = decorator.arg(0)
+            event = event[1] if event and event[0] == "str" and not decorator.bare else key[1].rsplit(".", 1)[-1]
+            self.add(key, GREENLET, f"{HANDLER_DECORATORS[name]} {event}")
+        elif name in CELERY_TASKS and self.celery_gevent:
+            self.add(key, GREENLET, f"Celery task {key[1]}")
         if value and value[0] == "ext" and value[1] in PYRAMID_VIEWS:
             route = decorator.keyword("route_name")
             name = route[1] if route and route[0] == "str" else key[1]
@@ -109,11 +134,37 @@ class EntryPoints:
                 for method in VIEW_METHODS:
                     self.add(index.find_method(cls_key, method), VIEW, f"view {info.qualname}.{method}")
                 return
+            if name.startswith("tastypie.resources."):
+                self.add_methods(cls_key, TASTYPIE_METHODS, VIEW, "Tastypie resource")
+                self.wrapped_views(cls_key)
+                return
+            if name in SOCKETIO_NAMESPACES:
+                self.add_methods(cls_key, tuple(m for m in info.methods if m.startswith("on_")), GREENLET,
+                                 "Socket.IO handler")
+                return
+            if name in LOCUST_BASES:
+                self.add_methods(cls_key, ("on_start", "on_stop"), GREENLET, "locust user")
+                return
+            if name in CELERY_TASK_BASES:
+                if self.celery_gevent:
+                    self.add(index.find_method(cls_key, "run"), GREENLET, f"Celery task {info.qualname}.run")
+                return
             if name in ("threading.Thread", "gevent.Greenlet", "gevent.greenlet.Greenlet"):
                 if name != "threading.Thread" or self.threads_patched(cls_key[0]):
                     run = "run" if name == "threading.Thread" else "_run"
                     self.add(index.find_method(cls_key, run), GREENLET, f"greenlet {info.qualname}.{run}")
                 return
+
+    def wrapped_views(self, cls_key: tuple) -> None:
+        """Tastypie's `prepend_urls`: `self.wrap_view("name")` makes the method `name` a view."""
+        fs = self.index.files[cls_key[0]]
+        for function in fs.functions.values():
+            if function.cls != cls_key[1]:
+                continue
+            for call in function.calls:
+                name = call.arg(0) if call.hint == "wrap_view" else None
+                if name and name[0] == "str":
+                    self.add(self.index.find_method(cls_key, name[1]), VIEW, f"Tastypie view {name[1]}")
 
     def view_class(self, desc, fs: FileSummary) -> tuple | None:
         """The class of `SomeView.as_view(...)`, given the descriptor of that call."""
@@ -174,7 +225,18 @@ class EntryPoints:
             if value and value[0] == "ext" and value[1] in DJANGO_ROUTES:
                 self.add_view(call.arg(1, "view"), fs, VIEW, f"view {path}")
             return
-        runner = self.runner_of(call, fs, index.evaluate(call.func, fs))
+        callee = index.evaluate(call.func, fs)
+        if callee and callee[0] == "ext" and callee[1] in ZERORPC_SERVERS:  # zerorpc.Server(Service()): its methods
+            for value in alternatives(index.evaluate(call.arg(0, "methods"), fs)):
+                if value[0] in ("obj", "class"):
+                    info = index.class_info(value[1])
+                    public = tuple(sorted(m for m in info.methods if not m.startswith("_"))) if info else ()
+                    self.add_methods(value[1], public, ROUTE, "zerorpc method")
+            return
+        if hint == "on_event":  # socketio.on_event("message", handler)
+            self.add_view(call.arg(1, "handler"), fs, GREENLET, "Socket.IO handler")
+            return
+        runner = self.runner_of(call, fs, callee)
         if runner is None:
             return
         spec, target = runner

@@ -349,7 +349,26 @@ class ProjectIndex:
             return join(self.evaluate(d, fs) for d in desc[1])
         if kind == "typed":  # `name: Annotation = value`: the value, else what the annotation says
             return join([self.evaluate(desc[1], fs)]) or self.evaluate(desc[2], fs)
+        if kind == "prefixed":
+            return self.prefixed(self.evaluate(desc[1], fs), desc[2])
         return desc  # literals
+
+    @over_alternatives
+    def prefixed(self, value, prefix: str):
+        """The methods of a class or instance (its own and its bases') whose name starts with
+        `prefix`: what name-based dispatch (`getattr(self, "do_" + command)`) may call."""
+        if value is None or value[0] not in ("class", "obj"):
+            return None
+        names, todo, seen = set(), [value[1]], set()
+        while todo:
+            key = todo.pop()
+            info = self.class_info(key)
+            if info is None or key in seen:
+                continue
+            seen.add(key)
+            names.update(n for n in info.methods if n.startswith(prefix))
+            todo.extend(b[1] for b in self.bases(key) if b[0] == "class")
+        return join(self.attr(value, name) for name in sorted(names))
 
     @over_alternatives
     def element(self, value, how: str):

@@ -29,7 +29,10 @@ GEVENT_SERVERS = frozenset({"gevent.pywsgi.WSGIServer", "gevent.server.StreamSer
                             "gevent.baseserver.BaseServer", "gevent.wsgi.WSGIServer"})
 SERVER_HINTS = frozenset(name.rsplit(".", 1)[1] for name in GEVENT_SERVERS)
 CELERY_POOL_SETTINGS = ("worker_pool", "CELERYD_POOL")
-LAUNCHER_NAMES = {GUNICORN: "gunicorn (gevent worker)", UWSGI: "uWSGI (gevent loop)", CELERY: "Celery worker (gevent pool)"}
+# Libraries that call monkey.patch_all() when imported (locust does, in its __init__).
+PATCH_ON_IMPORT = ("locust",)
+CELERY_WORKER = "Celery worker (gevent pool)"
+LAUNCHER_NAMES = {GUNICORN: "gunicorn (gevent worker)", UWSGI: "uWSGI (gevent loop)", CELERY: CELERY_WORKER}
 MAX_CONFIG_FILE = 256 * 1024
 
 
@@ -215,6 +218,7 @@ class ProcessFinder:
             fs = self.index.files[path]
             if is_test_module(fs.module):
                 continue
+            _patching_imports(d, fs, self.project_root)
             for call in fs.all_calls():
                 if call.hint in DEPLOYMENT_HINTS and (fs is launcher or not _in_main_block(call, fs)):
                     apply_patch_call(self.index, d, call, fs, self.where(fs.path, call.line))
@@ -327,6 +331,7 @@ class ProcessFinder:
                 d.uses_gevent = True
                 d.patch_all({})
                 d.source.append(f"worker settings in {where}")
+            patched_elsewhere |= _patching_imports(d, fs, self.project_root)
             for call in fs.all_calls():
                 if call.hint not in DEPLOYMENT_HINTS:
                     continue
@@ -342,6 +347,17 @@ class ProcessFinder:
                             + ", ".join(sorted({where.rsplit(":", 1)[0] for _, _, where in held_back})))
         apply_override(d, self.config.deployment, self.config.unpatched)
         return d, patched_elsewhere
+
+
+def _patching_imports(d: Deployment, fs: FileSummary, project_root: str) -> bool:
+    """A library imported that patches everything on import (PATCH_ON_IMPORT); whether there is one."""
+    library = next((n for n in fs.imported if n.split(".")[0] in PATCH_ON_IMPORT), None)
+    if library is None:
+        return False
+    d.uses_gevent = True
+    d.patch_all({})
+    d.source.append(f"{library.split('.')[0]} patches on import in {os.path.relpath(fs.path, project_root)}")
+    return True
 
 
 def _in_main_block(call, fs: FileSummary) -> bool:

@@ -24,6 +24,7 @@ index later resolves across modules:
     ("items", (desc, ...))    a list, tuple, set or dict literal: its elements (a dict's values)
     ("iter", desc)            an element of `for name in desc`
     ("typed", desc, a)        `name: A = desc`: desc, or what the annotation a (an "inst") says
+    ("prefixed", desc, "p")   `getattr(desc, "p" + name)`: any attribute of desc whose name starts with p
     ("one_of", (desc, ...))   what a name assigned in several places (branches, methods) may hold
     None                      unknown
 """
@@ -355,6 +356,12 @@ class _Summariser:
                         and self.describe(func, scope) in ENVIRONMENT_GETTERS:
                     base = self.describe(args[1], scope)  # a setting read from the environment: its default
                     break
+                if len(args) >= 2 and type(func) is ast.Name and func.id == "getattr" \
+                        and self.lookup("getattr", scope) == ("ref", "builtins.getattr"):
+                    name, exact = _string_prefix(args[1])
+                    if name:  # `getattr(self, "do_" + command)`: each method named so
+                        base = ("attr" if exact else "prefixed", self.describe(args[0], scope), name)
+                        break
                 if len(args) == 1 and type(func) is ast.Name and func.id in SAME_COLLECTION and not node.keywords \
                         and self.lookup(func.id, scope) == ("ref", "builtins." + func.id):
                     node = args[0]  # `list(handlers)`: the same elements

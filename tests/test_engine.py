@@ -931,3 +931,218 @@ def test_a_plugin_folder_no_host_loads_keeps_its_own_patching(tmp_path):
                 gevent.spawn(rotate)
         """,
     })
+
+
+# ----------------------------------------------------------------------------------------------
+# Entry points of realtime handlers, task queues, load tests, RPC servers and name-based dispatch
+
+
+def test_socketio_and_websocket_handlers_are_entry_points(tmp_path):
+    assert_markers(tmp_path, {
+        "chat.py": PATCH + """
+            from flask import Flask
+            from flask_socketio import Namespace, SocketIO
+            from flask_sock import Sock
+            import socketio
+
+            app = Flask(__name__)
+            io = SocketIO(app)
+            sock = Sock(app)
+            sio = socketio.Server(async_mode="gevent")
+
+            @io.on("message")
+            def on_message(data):
+                return open("/var/chat/motd").read()  # error: GEV101, GEV101
+
+            @sio.event
+            def connect(sid, environ):
+                open("/var/chat/log", "a").write(sid)  # error: GEV101, GEV101
+
+            @sock.route("/echo")
+            def echo(ws):
+                open("/var/chat/echo").read()  # error: GEV101, GEV101
+
+            def on_typing(data):
+                open("/var/chat/typing").read()  # error: GEV101, GEV101
+
+            io.on_event("typing", on_typing)
+
+            class Room(Namespace):
+                def on_join(self, data):
+                    open("/var/chat/rooms").read()  # error: GEV101, GEV101
+
+                def helper(self):
+                    return open("/var/chat/rooms").read()
+
+            def unused():
+                return open("/var/chat/unused").read()
+        """.replace("\n            ", "\n"),
+    })
+
+
+@pytest.mark.parametrize("worker, marker", [("celery -A tasks worker -P gevent -c 100", "  # error: GEV101, GEV101"),
+                                            ("celery -A tasks worker --pool=gevent", "  # error: GEV101, GEV101"),
+                                            ("celery -A tasks worker -P prefork", "")])
+def test_celery_tasks_are_greenlets_under_a_gevent_pool_only(tmp_path, worker, marker):
+    assert_markers(tmp_path, {
+        "Procfile": f"worker: {worker}\n",
+        "tasks.py": f"""
+from celery import Celery, Task, shared_task
+
+app = Celery("tasks")
+
+
+@app.task(bind=True)
+def resize(self, path):
+    return open(path, "rb").read(){marker}
+
+
+@shared_task
+def cleanup(path):
+    return open(path).read(){marker}
+
+
+class Export(Task):
+    def run(self, path):
+        return open(path).read(){marker}
+""",
+    })
+
+
+def test_locust_tasks_and_on_start_run_in_greenlets(tmp_path):
+    assert_markers(tmp_path, {
+        "locustfile.py": """
+            import subprocess
+            import time
+            from locust import HttpUser, task
+
+            class Shopper(HttpUser):
+                def on_start(self):
+                    self.token = open("/tmp/token").read()  # error: GEV101, GEV101
+
+                @task(3)
+                def browse(self):
+                    time.sleep(1)  # patched by locust: cooperative
+                    subprocess.run(["true"])
+
+                @task
+                def checkout(self):
+                    open("/tmp/order.json").read()  # error: GEV101, GEV101
+
+                def helper(self):
+                    return open("/tmp/unused").read()
+        """,
+    })
+
+
+def test_zerorpc_server_methods_are_entry_points(tmp_path):
+    assert_markers(tmp_path, {
+        "rpc.py": PATCH + """
+import zerorpc
+
+
+class Reports:
+    def build(self, name):
+        return open(name).read()  # error: GEV101, GEV101
+
+    def _cache(self):
+        return open("cache").read()
+
+
+server = zerorpc.Server(Reports())
+server.bind("tcp://127.0.0.1:4242")
+server.run()
+""",
+    })
+
+
+def test_tastypie_resource_views_and_wrapped_views_are_entry_points(tmp_path):
+    assert_markers(tmp_path, {
+        "gunicorn.conf.py": 'worker_class = "gevent"\n',
+        "api.py": """
+from django.urls import re_path
+from tastypie.resources import ModelResource
+
+
+class ReportResource(ModelResource):
+    def prepend_urls(self):
+        return [re_path(r"^reports/export$", self.wrap_view("export"), name="export")]
+
+    def export(self, request, **kwargs):
+        return open("/var/export.csv").read()  # error: GEV101, GEV101
+
+    def get_list(self, request, **kwargs):
+        return open("/var/list.json").read()  # error: GEV101, GEV101
+
+    def helper(self):
+        return open("/var/unused").read()
+""",
+    })
+
+
+def test_name_based_dispatch_reaches_every_method_with_the_prefix(tmp_path):
+    assert_markers(tmp_path, {
+        "gunicorn.conf.py": 'worker_class = "gevent"\n',
+        "commands.py": """
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+class Base:
+    def do_export(self):
+        return open("/var/export").read()  # error: GEV101, GEV101
+
+
+class Commands(Base):
+    def run(self, name):
+        return getattr(self, "do_" + name)()
+
+    def do_status(self):
+        return open("/var/status").read()  # error: GEV101, GEV101
+
+    def undo_status(self):
+        return open("/var/undo").read()
+
+    def handle(self, name):
+        return getattr(self, f"cmd_{name}")()
+
+    def cmd_purge(self):
+        return open("/var/purge").read()  # error: GEV101, GEV101
+
+
+@app.post("/run/<name>")
+def run(name):
+    commands = Commands()
+    return commands.run(name) + commands.handle(name)
+""",
+    })
+
+
+def test_a_server_given_a_name_rebound_in_branches_serves_every_binding(tmp_path):
+    assert_markers(tmp_path, {
+        "serve.py": PATCH + """
+import os
+from gevent.pywsgi import WSGIServer
+
+
+def app(environ, start_response):
+    start_response("200 OK", [])
+    return [open("/var/index.html", "rb").read()]  # error: GEV101, GEV101
+
+
+class Debugged:
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+
+    def __call__(self, environ, start_response):
+        open("/var/debug.log", "a").write(environ["PATH_INFO"])  # error: GEV101, GEV101
+        return self.wrapped(environ, start_response)
+
+
+handler = app
+if os.environ.get("DEBUG"):
+    handler = Debugged(handler)
+WSGIServer(("127.0.0.1", 8000), handler).serve_forever()
+""",
+    })
