@@ -49,14 +49,6 @@ class Process:
         return f"`{self.launcher}` ({self.where})"
 
 
-@dataclass
-class Judgement:
-    """The processes a file runs in: `deployment` is the file's, joined (see judged)."""
-
-    processes: list
-    deployment: Deployment
-
-
 def judged(processes: list[Process]) -> Deployment:
     """One Deployment for a file run by these processes: it blocks where any of them blocks, and
     names the processes a condition holds in when they disagree (Deployment.blocking_in)."""

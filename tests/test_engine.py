@@ -1146,3 +1146,44 @@ if os.environ.get("DEBUG"):
 WSGIServer(("127.0.0.1", 8000), handler).serve_forever()
 """,
     })
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("Dockerfile", 'FROM python:3.11\nCMD ["gunicorn", "-c", "deploy/conf.py", "shop.wsgi:app"]\n',
+     [("gunicorn", 2, False, "shop.wsgi", "deploy/conf.py")]),
+    ("Procfile", "web: gunicorn --worker-class=gevent --config=conf.py 'pkg.app:create_app()'\n",
+     [("gunicorn", 1, True, "pkg.app", "conf.py")]),
+    ("start.sh", 'exec sh -c "gunicorn -k gevent \\\\\n   --bind 0.0.0.0:80 \\\\\n   web:app"\n',
+     [("gunicorn", 1, True, "web", "")]),
+    ("Makefile", "test:\n\tpytest -k gevent\n", []),
+    ("Procfile", "web: gunicorn web:app\n", []),
+    ("compose.yaml", "  worker:\n    command: celery -A proj.celery worker --pool gevent\n",
+     [("celery", 2, True, "proj.celery", "")]),
+    ("uwsgi.ini", "[uwsgi]\nmodule = site.wsgi:application\ngevent = 200\n", [("uwsgi", 3, True, "site.wsgi", "")]),
+])
+def test_launchers_are_read_with_their_line_app_module_and_config(name, text, expected):
+    from lintgevent.launchers import launchers_in_text
+
+    found = launchers_in_text(name, text.encode())
+    assert [(f.kind, f.line, f.gevent, f.app, f.config) for f in found] == expected
+
+
+def test_modules_loaded_by_name_are_in_the_summary():
+    import ast
+
+    from lintgevent.summary import summarise
+
+    source = textwrap.dedent("""
+        import importlib
+        from . import base
+
+        def load(name):
+            importlib.import_module("plugins." + name)
+            importlib.import_module("exact.module")
+            importlib.import_module("." + name, __package__)
+            importlib.import_module(name)  # nothing written out: not followed
+            import json.decoder
+    """)
+    summary = summarise(ast.parse(source), "host/loader.py", "host.loader", False)
+    assert sorted(summary.loads) == [("exact.module", True), ("host.", False), ("plugins.", False)]
+    assert {"host.base", "host", "json.decoder", "importlib"} <= set(summary.imported)
