@@ -110,6 +110,7 @@ class ProjectIndex:
         self._bases_memo: dict = {}  # class key -> bases
         self._property_memo: dict = {}
         self._methods_by_name: dict | None = None
+        self._subclasses: dict | None = None
         # what the callers pass: .get((path, function qualname, parameter)) (values.Parameters)
         self.parameters = None
         self._busy: set = set()
@@ -355,20 +356,35 @@ class ProjectIndex:
 
     @over_alternatives
     def prefixed(self, value, prefix: str):
-        """The methods of a class or instance (its own and its bases') whose name starts with
-        `prefix`: what name-based dispatch (`getattr(self, "do_" + command)`) may call."""
+        """The methods of a class or instance whose name starts with `prefix`, its own, its bases'
+        (mixins) and its project subclasses': what name-based dispatch (`getattr(self, "do_" + command)`)
+        may call, `self` being an instance of any of them."""
         if value is None or value[0] not in ("class", "obj"):
             return None
-        names, todo, seen = set(), [value[1]], set()
+        found, todo, seen = set(), [(value[1], True), (value[1], False)], set()
         while todo:
-            key = todo.pop()
+            key, upwards = todo.pop()
             info = self.class_info(key)
-            if info is None or key in seen:
+            if info is None or (key, upwards) in seen:
                 continue
-            seen.add(key)
-            names.update(n for n in info.methods if n.startswith(prefix))
-            todo.extend(b[1] for b in self.bases(key) if b[0] == "class")
-        return join(self.attr(value, name) for name in sorted(names))
+            seen.add((key, upwards))
+            found.update((key, n) for n in info.methods if n.startswith(prefix))
+            if upwards:
+                todo.extend((b[1], True) for b in self.bases(key) if b[0] == "class")
+            else:
+                todo.extend((sub, False) for sub in self.subclasses().get(key, ()))
+        return join(self.attr((value[0], key), name) for key, name in sorted(found))
+
+    def subclasses(self) -> dict[tuple, list[tuple]]:
+        """Class key -> the project classes that name it as a base; built once, when first asked."""
+        if self._subclasses is None:
+            self._subclasses = {}
+            for path, fs in self.files.items():
+                for qualname in fs.classes:
+                    for base in self.bases((path, qualname)):
+                        if base[0] == "class":
+                            self._subclasses.setdefault(base[1], []).append((path, qualname))
+        return self._subclasses
 
     @over_alternatives
     def element(self, value, how: str):
@@ -387,6 +403,7 @@ class ProjectIndex:
         # A module global may be a call's result (`store = build(Disk)`), an attribute a parameter.
         for memo in (self._returns_memo, self._global_memo, self._attr_memo, self._bases_memo):
             memo.clear()
+        self._subclasses = None
 
     def decorated_with(self, key: tuple, names) -> bool:
         """Whether a project function has a decorator that resolves to one of `names`."""

@@ -1111,6 +1111,11 @@ class Commands(Base):
         return open("/var/purge").read()  # error: GEV101, GEV101
 
 
+class PluginCommands(Commands):
+    def do_backup(self):
+        return open("/var/backup").read()  # error: GEV101, GEV101
+
+
 @app.post("/run/<name>")
 def run(name):
     commands = Commands()
@@ -1187,3 +1192,21 @@ def test_modules_loaded_by_name_are_in_the_summary():
     summary = summarise(ast.parse(source), "host/loader.py", "host.loader", False)
     assert sorted(summary.loads) == [("exact.module", True), ("host.", False), ("plugins.", False)]
     assert {"host.base", "host", "json.decoder", "importlib"} <= set(summary.imported)
+
+
+def test_a_gevent_websocket_handler_is_a_wsgi_app_whatever_its_first_parameter_is_called(tmp_path):
+    assert_markers(tmp_path, {
+        "ws.py": PATCH + """
+from gevent.pywsgi import WSGIServer
+from geventwebsocket.handler import WebSocketHandler
+
+
+def websocket_app(env, start_response):
+    message = env["wsgi.websocket"].receive()
+    open("/var/ws.log", "a").write(message)  # error: GEV101, GEV101
+
+
+if __name__ == "__main__":
+    WSGIServer(("127.0.0.1", 8000), websocket_app, handler_class=WebSocketHandler).serve_forever()
+""",
+    })
