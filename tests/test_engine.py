@@ -1210,3 +1210,24 @@ if __name__ == "__main__":
     WSGIServer(("127.0.0.1", 8000), websocket_app, handler_class=WebSocketHandler).serve_forever()
 """,
     })
+
+
+def test_fdopen_does_no_io_but_the_file_it_gives_does(tmp_path):
+    assert_markers(tmp_path, {
+        "app.py": PATCH + """
+import os
+import tempfile
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.post("/spool")
+def spool():
+    fd, path = tempfile.mkstemp()
+    with os.fdopen(fd, "wb") as out:
+        out.write(b"data")  # error: GEV101
+    handle = os.fdopen(os.open(path, os.O_RDONLY))  # error: GEV101
+    return handle.read()  # error: GEV101
+""",
+    })
