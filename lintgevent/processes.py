@@ -78,7 +78,7 @@ class ProcessFinder:
         return f"{os.path.relpath(path, self.project_root)}:{line}"
 
     # -- the processes -------------------------------------------------------------------------
-    def processes(self) -> tuple[list[Process], dict[str, set]]:
+    def processes(self) -> tuple[list[Process], dict[int, set]]:
         """The processes, and the paths each runs (by position in the list)."""
         found: list[tuple[Process, set]] = []
         for launcher, directory in self._file_launchers():
