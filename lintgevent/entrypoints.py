@@ -114,7 +114,7 @@ class EntryPoints:
             self.add(key, GREENLET, f"{HANDLER_DECORATORS[name]} {event}")
         elif name in CELERY_TASKS and self.celery_gevent:
             self.add(key, GREENLET, f"Celery task {key[1]}")
-        if value and value[0] == "ext" and value[1] in PYRAMID_VIEWS:
+        if name in PYRAMID_VIEWS:
             route = decorator.keyword("route_name")
             name = route[1] if route and route[0] == "str" else key[1]
             self.add(key, VIEW, f"view {name}")

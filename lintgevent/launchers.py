@@ -98,13 +98,17 @@ def _gunicorn(line: str, tokens: list[str], mentions_gunicorn: bool) -> tuple[bo
 
 
 def _option(tokens: list[str], names: tuple[str, ...]) -> str:
-    """The value of the first of these options: `-c conf.py`, `--config=conf.py`, `-Aproj`."""
+    """The value of the first of these options: `-c conf.py`, `--config=conf.py`; Celery's `-A proj`,
+    `-Aproj` as a module name."""
+    module = names[0] == "-A"
     for position, token in enumerate(tokens):
         if token in names and position + 1 < len(tokens):
-            return _module_of(tokens[position + 1]) if names[0] == "-A" else tokens[position + 1]
-        short = names[0]
-        if names[0] == "-A" and token.startswith(short) and len(token) > len(short):
-            return _module_of(token[len(short):])
+            value = tokens[position + 1]
+        elif module and token.startswith("-A") and len(token) > 2:
+            value = token[2:]
+        else:
+            continue
+        return _module_of(value) if module else value
     return ""
 
 

@@ -73,6 +73,14 @@ class ProcessFinder:
         self.index, self.project_root, self.config = index, project_root, config
         self.deployment_texts, self.contents = deployment_texts, contents
         self._relative_names: dict[str, dict[str, FileSummary]] = {}
+        self._patch_calls: dict[str, list] = {}
+
+    def patch_calls(self, fs: FileSummary) -> list:
+        """The calls of a file that may be gevent's (or a driver's) patching: read once per run."""
+        found = self._patch_calls.get(fs.path)
+        if found is None:
+            found = self._patch_calls[fs.path] = [c for c in fs.all_calls() if c.hint in DEPLOYMENT_HINTS]
+        return found
 
     def where(self, path: str, line: int) -> str:
         return f"{os.path.relpath(path, self.project_root)}:{line}"
@@ -180,7 +188,7 @@ class ProcessFinder:
 
     def _script_process(self, fs: FileSummary) -> tuple[Process, set] | None:
         """A module run as a program that patches or starts a gevent server."""
-        starts = [call for call in fs.all_calls() if call.hint in DEPLOYMENT_HINTS or call.hint in SERVER_HINTS]
+        starts = self.patch_calls(fs) + [call for call in fs.all_calls() if call.hint in SERVER_HINTS]
         first = next((call for call in starts if self._gevent_name(call, fs) is not None), None)
         if first is None:
             return None
@@ -211,8 +219,8 @@ class ProcessFinder:
             if is_test_module(fs.module):
                 continue
             _patching_imports(d, fs, self.project_root)
-            for call in fs.all_calls():
-                if call.hint in DEPLOYMENT_HINTS and (fs is launcher or not _in_main_block(call, fs)):
+            for call in self.patch_calls(fs):
+                if fs is launcher or not _in_main_block(call, fs):
                     apply_patch_call(self.index, d, call, fs, self.where(fs.path, call.line))
 
     # -- what a module imports -----------------------------------------------------------------
@@ -316,7 +324,7 @@ class ProcessFinder:
             d.uses_gevent |= fs.imports_gevent
             where = os.path.relpath(fs.path, self.project_root)
             if is_test_module(fs.module):  # tests patch for themselves, not for the program
-                if any(call.hint in DEPLOYMENT_HINTS for call in fs.all_calls()):
+                if self.patch_calls(fs):
                     d.source.append(f"not counted: the patching of test code in {where}")
                 continue
             if self._is_config_module(fs):
@@ -324,9 +332,7 @@ class ProcessFinder:
                 d.patch_all({})
                 d.source.append(f"worker settings in {where}")
             patched_elsewhere |= _patching_imports(d, fs, self.project_root)
-            for call in fs.all_calls():
-                if call.hint not in DEPLOYMENT_HINTS:
-                    continue
+            for call in self.patch_calls(fs):
                 if _in_main_block(call, fs):
                     held_back.append((call, fs, f"{where}:{call.line}"))
                 else:
