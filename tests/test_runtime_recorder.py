@@ -40,7 +40,8 @@ def test_a_blocked_hub_is_recorded_and_blamed_on_the_apps_line(tmp_path):
     events = tmp_path / "events.jsonl"
     log = tmp_path / "gunicorn.log"
     env = dict(os.environ, LINTGEVENT_EVENTS=str(events), LINTGEVENT_MAX_BLOCKING_TIME="0.1")
-    command = gunicorn_command("app:app", "python:lintgevent.runtime.gunicorn_conf", 20, ["-k", "gevent"])
+    command = gunicorn_command("app:app", "python:lintgevent.runtime.gunicorn_conf", 20, ["-k", "gevent"],
+                               str(tmp_path))
     server = Gunicorn(command, str(tmp_path), env, str(log))
     with server:
         server.start(DEADLINE)

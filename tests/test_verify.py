@@ -417,3 +417,11 @@ def test_every_case_names_files_and_urls_that_exist():
     for deployment in deployments:
         for name in ("app.py", "gunicorn.conf.py"):
             assert os.path.isfile(os.path.join(fixture, deployment, name))
+
+
+def test_gunicorns_heartbeat_files_go_in_the_work_directory(tmp_path):
+    from lintgevent.runtime.server import gunicorn_command
+
+    command = gunicorn_command("app:app", "gunicorn.conf.py", 5, [], str(tmp_path))
+    assert command[command.index("--worker-tmp-dir") + 1] == str(tmp_path), \
+        "a worker killed at boot would leave its wgunicorn-* file in $TMPDIR"

@@ -150,7 +150,7 @@ def _live(root: str, workdir: str, deployment: str, data_dir: str, threshold: fl
     events = os.path.join(workdir, f"events-{deployment}.jsonl")
     env = dict(os.environ, LINTGEVENT_EVENTS=events, LINTGEVENT_MAX_BLOCKING_TIME=str(min(0.1, threshold / 2)),
                FIXTURE_DATA_DIR=data_dir, PYTHONDONTWRITEBYTECODE="1", **extra_env)
-    command = gunicorn_command("app:app", "gunicorn.conf.py", WORKER_TIMEOUT, [])
+    command = gunicorn_command("app:app", "gunicorn.conf.py", WORKER_TIMEOUT, [], workdir)
     server = Gunicorn(command, os.path.join(root, deployment), env, os.path.join(workdir, f"gunicorn-{deployment}.log"),
                       workdir)
     return LiveApp(server, events, PROBE_PATH, threshold)

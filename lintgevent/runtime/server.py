@@ -27,11 +27,14 @@ class ServerError(RuntimeError):
     """gunicorn did not come up; the message ends with the tail of its log."""
 
 
-def gunicorn_command(app: str, config: str, timeout: float, extra: list[str]) -> list[str]:
+def gunicorn_command(app: str, config: str, timeout: float, extra: list[str], workdir: str) -> list[str]:
+    """gunicorn on a free local port with one worker.  Its heartbeat files go in `workdir`: a worker
+    killed between creating one and unlinking it would otherwise leave a `wgunicorn-*` file in $TMPDIR."""
     import gunicorn
 
     command = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", "1",
-               "--timeout", str(timeout), "--graceful-timeout", str(int(GRACE)), "-c", config]
+               "--timeout", str(timeout), "--graceful-timeout", str(int(GRACE)), "--worker-tmp-dir", workdir,
+               "-c", config]
     if gunicorn.version_info >= (27,):  # it would open a control socket under $HOME
         command.append("--no-control-socket")
     return [*command, *extra, app]

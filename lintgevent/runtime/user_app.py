@@ -67,7 +67,8 @@ def _measure(app: str, urls: list[UrlSpec], probe: str, workdir: str, threshold:
     events = os.path.join(workdir, "events.jsonl")
     env = dict(os.environ, LINTGEVENT_EVENTS=events, LINTGEVENT_MAX_BLOCKING_TIME=str(min(0.1, threshold / 2)),
                PYTHONDONTWRITEBYTECODE="1")
-    command = gunicorn_command(app, "python:lintgevent.runtime.gunicorn_conf", timeout, ["--worker-class", "gevent"])
+    command = gunicorn_command(app, "python:lintgevent.runtime.gunicorn_conf", timeout, ["--worker-class", "gevent"],
+                               workdir)
     server = Gunicorn(command, os.getcwd(), env, os.path.join(workdir, "gunicorn.log"), workdir)
     print(f"lintgevent verify: starting gunicorn -k gevent {app}", file=sys.stderr, flush=True)
     measured = []
