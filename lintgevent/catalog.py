@@ -12,13 +12,29 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 
+SEVERITIES = ("low", "medium", "high")
+
+
 @dataclass(frozen=True)
 class BlockingCall:
     code: str
     pattern: str
     blocks: str  # "always" | "never" | "unpatched:<module>" | "unless:<flag>"
     why: str
+    severity: str  # one of SEVERITIES: how long the call may hold the hub
     when: str = ""
+    # A readiness check on its descriptor just before it (select, wait_read, O_NONBLOCK) means it
+    # does not wait: the descriptor is a pipe, terminal or socket, which such a check makes ready.
+    readiness: bool = False
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """A call after which the descriptors it is given do not make a read or write wait: a readiness
+    check (`select.select([fd], ...)`, `gevent.socket.wait_read(fd)`) or a switch to non-blocking mode."""
+    pattern: str
+    descriptors: tuple  # the positional arguments that hold descriptors (or lists of them)
+    requires: tuple  # ((position, summary descriptor), ...) that the call must also be given
 
 
 @dataclass(frozen=True)
@@ -41,11 +57,23 @@ class Catalog:
     def __init__(self, data: dict, digest: str):
         self.digest = digest
         self.types: dict[str, str] = data["types"]
-        self.calls: dict[str, BlockingCall] = {}
+        # pattern -> its entries, the ones with a `when` condition first (in file order), then the one without
+        calls: dict[str, list[BlockingCall]] = {}
         for entry in data["call"]:
+            if entry["severity"] not in SEVERITIES:
+                raise ValueError(f"catalog entry {entry['match']}: severity must be one of {SEVERITIES}")
             for pattern in entry["match"]:
-                self.calls[pattern] = BlockingCall(
-                    entry["code"], pattern, entry["blocks"], entry["why"], entry.get("when", ""))
+                calls.setdefault(pattern, []).append(BlockingCall(
+                    entry["code"], pattern, entry["blocks"], entry["why"], entry["severity"],
+                    entry.get("when", ""), entry.get("readiness", False)))
+        self.calls: dict[str, tuple[BlockingCall, ...]] = {
+            pattern: tuple(sorted(entries, key=lambda e: not e.when)) for pattern, entries in calls.items()}
+        self.readiness: dict[str, Readiness] = {}
+        for entry in data["ready"]:
+            requires = tuple((int(position), _summary_desc(value)) for position, value in entry.get("requires", {}).items())
+            for pattern in entry["match"]:
+                self.readiness[pattern] = Readiness(pattern, tuple(entry["descriptors"]), requires)
+        self.readiness_hints = frozenset(pattern.rsplit(".", 1)[-1] for pattern in self.readiness)
         self.runners: dict[str, Runner] = {}
         for entry in data["runner"]:
             overrides = entry.get("arg_for", {})
@@ -63,6 +91,8 @@ class Catalog:
         self.yields_always = frozenset(yields["always"])
         self.yields_positive = frozenset(yields["positive"])
         self.yield_io_modules = frozenset(yields["io_modules"])
+        # a loop over one of these values waits for the next item cooperatively where its module is patched
+        self.yields_iterating: dict[str, str] = yields["iterating"]
 
     @staticmethod
     def _lookup(table: dict, key: str):
@@ -79,8 +109,14 @@ class Catalog:
             if hit is not None:
                 return hit
 
+    def entries(self, key: str) -> tuple[BlockingCall, ...]:
+        """The entries of a call: the conditional ones first, to be tried in order."""
+        return self._lookup(self.calls, key) or ()
+
     def blocking(self, key: str) -> BlockingCall | None:
-        return self._lookup(self.calls, key)
+        """The entry of a call that holds whatever its arguments (the last one)."""
+        found = self._lookup(self.calls, key)
+        return found[-1] if found else None
 
     def runner(self, key: str) -> Runner | None:
         return self.runners.get(key)
@@ -95,6 +131,12 @@ class Catalog:
             if value.find(".", len(head)) == len(head):
                 return self.types.get(head + ".*()", value)
         return value
+
+
+def _summary_desc(value):
+    """A catalog value as the summary describes it in a call's arguments: `false` -> ("const", False),
+    "fcntl.F_SETFL" -> ("ref", "fcntl.F_SETFL")."""
+    return ("ref", value) if isinstance(value, str) else ("const", value)
 
 
 @lru_cache(maxsize=1)

@@ -288,13 +288,13 @@ def run_fix(args: argparse.Namespace) -> int:
 
 
 def run_rules(with_calls: bool) -> int:
-    calls = load_catalog().calls.values()
+    calls = [entry for entries in load_catalog().calls.values() for entry in entries]
     for rule in RULES.values():
         print(f"{rule.code}  {rule.title}")
         if with_calls:
             for entry in (e for e in calls if e.code == rule.code):
                 condition = f" [{entry.when}]" if entry.when else ""
-                print(f"    {entry.pattern}{condition}  blocks: {entry.blocks}")
+                print(f"    {entry.pattern}{condition}  blocks: {entry.blocks}  severity: {entry.severity}")
     return EXIT_CLEAN
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from .catalog import load_catalog
 from .handles import RELEASE_HINTS, class_wrapped_attrs, function_escapes, parameters, wrapper_injection
+from .readiness import readied_calls
 from .syntax import callee_text, child_nodes
 from .writes import GROW_METHODS, WRITE_HINTS, function_writes, grown_attributes, passing_calls
 
@@ -103,6 +104,7 @@ class Function:
     yields: list = field(default_factory=list)  # [desc] of its `yield` values (a contextmanager's target)
     return_annotation: Desc = None  # ("inst", desc) of `-> X`
     defaults: tuple = ()  # ((parameter, desc), ...): what a parameter is when a call leaves it out
+    readied: tuple = ()  # ((readiness call, argument, later call), ...): see readiness.py
     star: str = ""  # the name of `*args`, if any
     double_star: str = ""  # the name of `**kwargs`, if any
 
@@ -313,6 +315,7 @@ class _Summariser:
         self.augmented: list = []  # [(function qualname, class qualname, attribute)] of `self.x += ...`
         self.self_names: dict[str, str] = {}  # method qualname -> its instance parameter (`self`)
         self.call_nodes: dict = {}  # id(Call) -> its ast.Call, for the sizes of arguments (writes.py)
+        self.iterables: dict = {}  # (line, col) of a function's `for` -> the desc of what it iterates (writes.py)
         # (function qualname, name) -> the expressions `name = ...` assigns in it, and the
         # statements that grow it (`name += ...`, `name.append(...)`), for writes.py
         self.assigned_values: dict[tuple[str, str], list] = {}
@@ -537,8 +540,11 @@ class _Summariser:
         elif kind is ast.Subscript and desc is not None:  # `HANDLERS[name] = handler`
             self.grow(target.value, desc, scope)
         elif kind in (ast.Tuple, ast.List):
+            # `r, w = os.pipe()`: each name is an element of what the call returns
+            element = ("item", desc) if desc is not None and desc[0] == "call" else None
             for elt in target.elts:
-                self.bind(elt.value if type(elt) is ast.Starred else elt, None, scope)
+                starred = type(elt) is ast.Starred
+                self.bind(elt.value if starred else elt, None if starred else element, scope)
 
     def grow(self, collection: ast.AST, element: Desc, scope: _Scope) -> None:
         """An element added to a collection a name holds (`self.handlers.append(fn)`,
@@ -788,6 +794,8 @@ class _Summariser:
                     push((witem.context_expr, scope, parent))
             elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
                 body = node.orelse + node.body if kind is not ast.comprehension else node.ifs
+                if kind is not ast.comprehension and scope.kind == "function":
+                    self.iterables[(node.lineno, node.col_offset)] = self.describe(node.iter, scope)
                 for child in reversed(body):
                     push((child, scope, parent))
                 if type(node.target) is ast.Name and (kind is not ast.comprehension or (
@@ -809,6 +817,7 @@ class _Summariser:
                     push((child, scope, parent))
         self.find_handles()
         self.find_writes()
+        self.find_readiness()
         self.summary.imported = sorted(set(self.summary.imported))
         return self.summary
 
@@ -874,7 +883,13 @@ class _Summariser:
                 assigned = self.assigned_values
                 function.writes, function.loops, function.passes = function_writes(
                     node, function.calls, passing, self.call_nodes, lambda name: assigned.get((qualname, name), ()),
-                    qualname, self_name, grown_attr, writes)
+                    qualname, self_name, grown_attr, writes, self.iterables)
+
+    def find_readiness(self) -> None:
+        hints = load_catalog().readiness_hints
+        for function in self.summary.functions.values():
+            if any(c.hint in hints for c in function.calls):
+                function.readied = readied_calls(function.calls, self.call_nodes, hints)
 
     def augment(self, node: ast.AugAssign, scope: _Scope) -> None:
         """`self.buf += data` in a method: the attribute grows (a counter `self.n += 1` does not)."""

@@ -89,6 +89,7 @@ class Loop:
     unbounded: str  # why what it runs over has no size bound; "" when it has one
     counter: str  # the name it counts with (enumerate's index, `n += 1`), or ""
     calls: tuple  # indices in Function.calls of the calls in its body, nested loops included
+    source: tuple | None = None  # a `for` loop's descriptor (summary.py) of what it iterates over
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,7 +496,7 @@ class _Body:
                 self._index.setdefault((call.line, call.col, call.hint), i)
         return self._index.get((node.lineno, node.col_offset, callee_text(node.func)[1]))
 
-    def results(self) -> tuple[tuple, tuple]:
+    def results(self, iterables: dict) -> tuple[tuple, tuple]:
         self._known()
         writes = []
         for node, statement in self.writes:
@@ -515,7 +516,8 @@ class _Body:
             counter = self.counters.get(id(node), "") or _enumerate_index(node)
             kind = "while" if type(node) is ast.While else "for"
             unbounded = _judged(self.iterable_size, node)
-            loops.append(Loop(node.lineno, node.col_offset, kind, unbounded, counter, indices))
+            source = iterables.get((node.lineno, node.col_offset)) if kind == "for" else None
+            loops.append(Loop(node.lineno, node.col_offset, kind, unbounded, counter, indices, source))
         return tuple(writes), tuple(loops)
 
     def passes(self, calls: list, passing: list, nodes: dict) -> tuple:
@@ -687,15 +689,15 @@ def passing_calls(calls: list) -> list[int]:
 
 def function_writes(node: ast.FunctionDef | ast.AsyncFunctionDef, calls: list, passing: list, nodes: dict,
                     assigned, qualname: str = "", self_name: str = "", grown_attr=None,
-                    writes: bool = True) -> tuple[tuple, tuple, tuple]:
+                    writes: bool = True, iterables: dict | None = None) -> tuple[tuple, tuple, tuple]:
     """The writes of a function body and the loops that hold them (when `writes`), and what the
     calls `passing` (see passing_calls) pass (Passed).  `nodes` maps each Call to its ast.Call;
     `assigned(name)` gives the expressions `name = ...` assigns in the body and the statements that
     grow the name; `self_name` is a
     method's `self`, `grown_attr(attribute)` the function of its class that grows that attribute,
-    or ""."""
+    or ""; `iterables` maps a `for` loop's (line, col) to the descriptor of what it iterates."""
     body = _Body(node, calls, qualname, self_name, grown_attr, writes, assigned)
-    found = body.results() if writes else ((), ())
+    found = body.results(iterables or {}) if writes else ((), ())
     return (*found, body.passes(calls, passing, nodes))
 
 

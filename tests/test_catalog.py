@@ -1,7 +1,7 @@
 """The catalog is data: check that it is coherent, so a typo cannot silently switch a rule off."""
 import re
 
-from lintgevent.catalog import load_catalog
+from lintgevent.catalog import SEVERITIES, load_catalog
 from lintgevent.checks.blocking import argument_holds
 from lintgevent.deployment import PATCH_ALL_DEFAULTS, Deployment
 from lintgevent.rules import RULES
@@ -10,24 +10,45 @@ CATALOG = load_catalog()
 TAG = re.compile(r"^<[a-z0-9_]+>")
 
 
-def test_every_entry_names_a_known_rule_a_valid_condition_and_a_reason():
-    for pattern, entry in CATALOG.calls.items():
+ENTRIES = [entry for entries in CATALOG.calls.values() for entry in entries]
+
+
+def test_every_entry_names_a_known_rule_a_valid_condition_a_severity_and_a_reason():
+    for entry in ENTRIES:
+        pattern = entry.pattern
         assert entry.code in RULES, pattern
         assert len(entry.why) > 30, pattern
+        assert entry.severity in SEVERITIES, pattern
         kind, _, what = entry.blocks.partition(":")
         assert entry.blocks in ("always", "never") or (kind == "unpatched" and what in PATCH_ALL_DEFAULTS) \
             or (kind == "unless" and hasattr(Deployment(), what)), pattern
-        assert entry.when.partition(":")[0] in ("", "path_arg", "file_arg", "arg0_is"), pattern
+        assert entry.when.partition(":")[0] in ("", "path_arg", "file_arg", "arg0_is", "literal_read"), pattern
+
+
+def test_a_pattern_has_at_most_one_entry_without_a_condition_and_it_comes_last():
+    for pattern, entries in CATALOG.calls.items():
+        conditional = [bool(e.when) for e in entries]
+        assert conditional == sorted(conditional, reverse=True) and conditional.count(False) <= 1, pattern
+
+
+def test_descriptors_conditions_and_readiness():
+    assert [e.code for e in CATALOG.entries("os.read")] == ["GEV105", "GEV104", "GEV101"]
+    assert CATALOG.blocking("os.read").code == "GEV101"
+    assert CATALOG.fold("os.pipe()[]") == "<pipefd>" and CATALOG.fold("<socket>.fileno()") == "<sockfd>"
+    assert CATALOG.readiness["select.select"].descriptors == (0, 1, 2)
+    assert CATALOG.readiness["os.set_blocking"].requires == ((1, ("const", False)),)
+    assert CATALOG.yields_iterating["<response>.iter_content()"] == "socket"
 
 
 def test_every_tag_a_pattern_uses_is_produced_by_the_types_table():
     produced = set(CATALOG.types.values()) | {"<unknown>"}
-    used = {TAG.match(p).group() for p in [*CATALOG.calls, *CATALOG.runners, *CATALOG.types] if TAG.match(p)}
+    patterns = [*CATALOG.calls, *CATALOG.runners, *CATALOG.types, *CATALOG.readiness, *CATALOG.yields_iterating]
+    used = {TAG.match(p).group() for p in patterns if TAG.match(p)}
     assert used <= produced, used - produced
 
 
 def test_every_blocking_call_rule_has_catalog_entries():
-    codes = {entry.code for entry in CATALOG.calls.values()}
+    codes = {entry.code for entry in ENTRIES}
     assert codes == {code for code in RULES if code.startswith("GEV1")}
 
 

@@ -19,6 +19,7 @@ import pytest
 
 import lintgevent
 from lintgevent import cli, engine
+from lintgevent.rules import RULES
 from sample_app import READ_APP, read_app_finding
 
 REPO = Path(__file__).resolve().parents[1]
@@ -624,7 +625,9 @@ def test_a_file_asked_for_by_name_is_checked_even_in_a_skipped_folder(tmp_path, 
 def test_rules_calls_lists_the_catalog(capsys):
     assert cli.main(["rules", "--calls"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "    os.system  blocks: always" in out
-    assert "    os.popen  blocks: unpatched:subprocess" in out
-    assert "    json.dump [file_arg:1]  blocks: always" in out
-    assert out.index("GEV101  regular-file IO on a request path") < out.index("    gzip.open  blocks: always")
+    assert "    os.system  blocks: always  severity: high" in out
+    assert "    os.popen  blocks: unpatched:subprocess  severity: high" in out
+    assert "    json.dump [file_arg:1]  blocks: always  severity: medium" in out
+    assert "    builtins.open [literal_read]  blocks: always  severity: low" in out
+    assert out.index("GEV101  regular-file IO on a request path") < out.index("    gzip.open  blocks: always  severity: medium")
+    assert out.index(f"GEV105  {RULES['GEV105'].title}") < out.index("    os.read [arg0_is:<pipefd>]  blocks: always  severity: high")

@@ -1231,3 +1231,95 @@ def spool():
     return handle.read()  # error: GEV101
 """,
     })
+
+
+# ----------------------------------------------------------------------------------------------
+# Descriptors that are not files, and loops that wait for each item cooperatively
+
+
+def test_a_readiness_check_covers_only_the_descriptor_it_checked_and_only_after_it(tmp_path):
+    assert_markers(tmp_path, {
+        "Procfile": "web: gunicorn -k gevent app:app\n",
+        "app.py": """
+            import os
+            import pty
+            import select
+            import gevent.socket
+            from flask import Flask
+            app = Flask(__name__)
+
+            @app.route("/two")
+            def two():
+                first, _ = os.pipe()
+                second, _ = os.pipe()
+                select.select([first], [], [], 5)
+                os.read(first, 10)
+                return os.read(second, 10)  # error: GEV105
+
+            @app.route("/late")
+            def late():
+                fd, _ = os.pipe()
+                data = os.read(fd, 10)  # error: GEV105
+                gevent.socket.wait_read(fd)
+                return data
+
+            @app.route("/blocking-again")
+            def blocking_again():
+                fd, _ = os.pipe()
+                os.set_blocking(fd, True)
+                return os.read(fd, 10)  # error: GEV105
+
+            @app.route("/pty")
+            def terminal():
+                master, _ = pty.openpty()
+                os.write(master, b"status\\n")  # error: GEV105
+                pid, fd = os.forkpty()
+                return os.read(fd, 10)  # error: GEV105
+        """,
+    })
+
+
+def test_a_socket_descriptor_blocks_only_where_socket_is_not_patched(tmp_path):
+    assert_markers(tmp_path, {
+        "app.py": """
+            from gevent import monkey
+            monkey.patch_all(socket=False)
+            import os
+            import socket
+            from gevent.pywsgi import WSGIServer
+
+            def application(environ, start_response):
+                conn = socket.create_connection(("127.0.0.1", 7000))  # error: GEV104
+                start_response("200 OK", [])
+                return [os.read(conn.fileno(), 10)]  # error: GEV104
+
+            if __name__ == "__main__":
+                WSGIServer(("127.0.0.1", 8000), application).serve_forever()
+        """,
+    })
+
+
+def test_a_streamed_response_loop_yields_only_where_socket_is_patched(tmp_path):
+    stream = """
+        import requests
+        from gevent.pywsgi import WSGIServer
+
+        def application(environ, start_response):
+            resp = requests.get("http://127.0.0.1:7000/big", stream=True)  # error: GEV104
+            with open("/tmp/big", "wb") as out:  # error: GEV101
+                for chunk in resp.iter_content(65536):{loop}
+                    out.write(chunk)  # error: GEV101
+            start_response("200 OK", [])
+            return [b"ok"]
+
+        if __name__ == "__main__":
+            WSGIServer(("127.0.0.1", 8000), application).serve_forever()
+    """
+    unpatched = "from gevent import monkey\nmonkey.patch_all(socket=False)\n"
+    (tmp_path / "unpatched").mkdir()
+    (tmp_path / "patched").mkdir()
+    assert_markers(tmp_path / "unpatched", {"app.py": unpatched + textwrap.dedent(stream).format(
+        loop="  # error: GEV302")})
+    patched = "from gevent import monkey\nmonkey.patch_all()\n"
+    assert_markers(tmp_path / "patched", {"app.py": patched + textwrap.dedent(stream).format(loop="").replace(
+        "  # error: GEV104", "")})

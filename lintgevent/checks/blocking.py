@@ -9,6 +9,7 @@ from ..findings import Finding
 from ..index import ProjectIndex, alternatives
 from ..inference import ReceiverInference
 from ..provenance import explained_receiver
+from ..readiness import ready_calls
 from ..reach import Reachability, Site
 from ..rules import RULES
 from ..summary import FileSummary
@@ -17,6 +18,12 @@ OPEN_FILE_TAGS = frozenset({"<file>", "<memfile>", "<threadfile>", "<socket>"})
 FILE_ARG_KEYWORDS = ("fp", "file", "fsrc", "fdst")
 PATH_KEYWORDS = ("filename", "file", "name", "path")
 A_FILE = ("ext", "<file>")
+WRITE_MODES = frozenset("wax+")
+
+
+def _path_argument(call) -> tuple | None:
+    desc = call.arg(0)
+    return desc if desc is not None else next((d for name, d in call.kwargs if name in PATH_KEYWORDS), None)
 
 
 def argument_holds(when: str, site: Site, fs: FileSummary, index: ProjectIndex) -> bool:
@@ -25,10 +32,12 @@ def argument_holds(when: str, site: Site, fs: FileSummary, index: ProjectIndex) 
         return True
     kind, _, spec = when.partition(":")
     call = site.call
+    if kind == "literal_read":  # open("settings.json"): a path written out, opened to read
+        desc, mode = _path_argument(call), call.arg(1, "mode")
+        return desc is not None and desc[0] == "str" and bool(desc[1]) and (
+            mode is None or (mode[0] == "str" and not WRITE_MODES.intersection(mode[1])))
     if kind == "path_arg":
-        desc = call.arg(0)
-        if desc is None:
-            desc = next((d for name, d in call.kwargs if name in PATH_KEYWORDS), None)
+        desc = _path_argument(call)
         if desc is None or desc == ("const", None):
             return False
         given = alternatives(index.evaluate(desc, fs))
@@ -65,11 +74,18 @@ def site_names(site: Site, fs: FileSummary, inference: ReceiverInference) -> lis
 
 
 def blocking_entry(site: Site, fs: FileSummary, index: ProjectIndex, inference: ReceiverInference,
-                   deployment: Deployment) -> BlockingCall | None:
-    """The catalog entry by which a call blocks the hub in this deployment, or None."""
+                   deployment: Deployment, ready: bool = False) -> BlockingCall | None:
+    """The catalog entry by which a call blocks the hub in this deployment, or None.  An entry with
+    `when` holds when its condition does; the first that holds is the call's.  `ready`: a readiness
+    check of its descriptor came before it (readiness.py)."""
     for name in site_names(site, fs, inference):
-        entry = index.catalog.blocking(name)
-        if entry is not None and deployment.blocks(entry.blocks) and argument_holds(entry.when, site, fs, index):
+        for entry in index.catalog.entries(name):
+            if not argument_holds(entry.when, site, fs, index):
+                continue
+            if not deployment.blocks(entry.blocks):
+                break
+            if entry.readiness and ready:
+                break
             return entry
     return None
 
@@ -84,8 +100,12 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
         chain = None
         # `open(p).read()`: both calls start at one position; one finding there, naming the inner call.
         at_position: dict[tuple, Finding] = {}
-        for site in reach.sites(key):
-            entry = blocking_entry(site, fs, index, inference, deployment)
+        sites = reach.sites(key)
+        function = fs.functions[key[1]]
+        ready = ready_calls(function, sites, lambda s: site_names(s, fs, inference), index.catalog) \
+            if function.readied else frozenset()
+        for position, site in enumerate(sites):
+            entry = blocking_entry(site, fs, index, inference, deployment, position in ready)
             if entry is None:
                 continue
             chain = chain or reach.chain(key)

@@ -76,6 +76,19 @@ class _Yields:
         return None
 
 
+    def iterating(self, loop, fs: FileSummary) -> bool:
+        """Whether each item of a `for` loop is waited for cooperatively: it iterates over a streamed
+        response, a socket's file, or greenlets finishing (catalog `[yields.iterating]`)."""
+        if loop.source is None:
+            return False
+        waits = self.index.catalog.yields_iterating
+        for value in alternatives(self.index.evaluate(loop.source, fs)):
+            module = waits.get(value[1]) if value[0] == "ext" else None
+            if module is not None and (not module or not self.deployment.blocks("unpatched:" + module)):
+                return True
+        return False
+
+
 def _size_reason(index: ProjectIndex, key: tuple, write, spec: WriteCall) -> str:
     """Why the data of a write of a parameter has no size bound, from what the calls on request
     paths pass for it (values.Parameters.size); "" if nothing says."""
@@ -149,7 +162,7 @@ def _loops(fs: FileSummary, function: Function, sites: list[Site], real: dict, y
         if not writes or not loop.unbounded:
             continue
         kinds = {i: yields.kind(sites[i], fs) for i in loop.calls}
-        if EFFECTIVE in kinds.values() or covered.issuperset(writes):
+        if EFFECTIVE in kinds.values() or covered.issuperset(writes) or yields.iterating(loop, fs):
             covered.update(writes)
             continue
         covered.update(writes)

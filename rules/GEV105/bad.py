@@ -6,6 +6,7 @@ monkey.patch_all()
 
 import fcntl
 import os
+import subprocess
 import sys
 
 import gevent
@@ -33,6 +34,18 @@ def build_report(name):
         fcntl.flock(lock, fcntl.LOCK_EX)  # error: GEV105
         report = render(name)
     return jsonify(report=report)
+
+
+@jobs.post("/reports/<name>/export")
+def export_report(name):
+    # The exporter writes the report to a pipe when it is done: os.read waits for it on the hub.
+    read_end, write_end = os.pipe()
+    exporter = subprocess.Popen(["report-export", name], stdout=write_end)
+    os.close(write_end)
+    data = os.read(read_end, 1 << 20)  # error: GEV105
+    os.close(read_end)
+    exporter.wait()
+    return data
 
 
 @jobs.post("/migrations/apply")

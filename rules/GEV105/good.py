@@ -6,9 +6,12 @@ monkey.patch_all()
 
 import fcntl
 import os
+import select
+import subprocess
 import sys
 
 import gevent
+import gevent.socket
 from flask import Blueprint, Flask, jsonify, request
 from gevent.fileobject import FileObjectThread
 from gevent.lock import BoundedSemaphore
@@ -43,6 +46,28 @@ def build_locked(name):
 def build_report(name):
     report = gevent.get_hub().threadpool.apply(build_locked, (name,))
     return jsonify(report=report)
+
+
+@jobs.post("/reports/<name>/export")
+def export_report(name):
+    read_end, write_end = os.pipe()
+    exporter = subprocess.Popen(["report-export", name], stdout=write_end)
+    os.close(write_end)
+    # Other greenlets run until the exporter writes; then the read returns at once.
+    gevent.socket.wait_read(read_end)
+    data = os.read(read_end, 1 << 20)
+    os.close(read_end)
+    exporter.wait()
+    return data
+
+
+@app.route("/debug/key")
+def last_key():
+    # Read the terminal only once select says a key is waiting (patched select: cooperative).
+    ready, _, _ = select.select([sys.stdin], [], [], 0)
+    if ready:
+        return sys.stdin.read(1)
+    return ""
 
 
 @jobs.post("/migrations/apply")
