@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from .rules import SEVERITIES
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
-
-
-SEVERITIES = ("low", "medium", "high")
 
 
 @dataclass(frozen=True)
@@ -93,6 +92,10 @@ class Catalog:
         self.yield_io_modules = frozenset(yields["io_modules"])
         # a loop over one of these values waits for the next item cooperatively where its module is patched
         self.yields_iterating: dict[str, str] = yields["iterating"]
+        patching = data["patching"]
+        self.ssl_importers = frozenset(patching["ssl_importers"])
+        self.created_unpatched = frozenset(patching["created"])  # objects that stay native if made before patching
+        self.replaced_names: dict[str, frozenset] = {m: frozenset(n) for m, n in patching["replaced"].items()}
 
     @staticmethod
     def _lookup(table: dict, key: str):

@@ -22,7 +22,7 @@ from .lines import decode_source, split_lines
 from .output import FORMATS, display_path, render, statistics
 from .ruledocs import rule_doc
 from .reporting import asked_for, reported
-from .rules import NOT_ANALYSED, RULES
+from .rules import NOT_ANALYSED, RULES, SEVERITIES
 from .runtime.verify_cli import add_arguments as add_verify_arguments
 from .runtime.verify_cli import run_verify
 from .sources import import_root, python_files
@@ -95,6 +95,8 @@ def _project_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--test-entry-points", action="store_true", default=None,
                          help="let routes and greenlet targets in test code start request paths too")
     command.add_argument("--deployment", choices=DEPLOYMENTS, help="override deployment detection")
+    command.add_argument("--min-severity", choices=SEVERITIES,
+                         help="report only findings of this severity or higher (low, medium, high; default low)")
     command.add_argument("--unpatched", type=_names, action="append", metavar="MODULES",
                          help="comma-separated modules gevent does not patch here (e.g. subprocess,thread)")
     command.add_argument("--exclude", type=_names, action="append", metavar="GLOBS",
@@ -155,7 +157,8 @@ def _overrides(args: argparse.Namespace) -> dict:
             "extend_select": _joined(args.extend_select), "extend_ignore": _joined(args.extend_ignore),
             "per_file_ignores": per_file, "entry_points": args.entry_points, "deployment": args.deployment,
             "unpatched": _joined(args.unpatched), "exclude": _joined(args.exclude),
-            "index_exclude": _joined(args.index_exclude), "test_entry_points": args.test_entry_points}
+            "index_exclude": _joined(args.index_exclude), "test_entry_points": args.test_entry_points,
+            "min_severity": args.min_severity}
 
 
 def _projects(args: argparse.Namespace, notices: list[str], errors: list[FileError]):

@@ -213,9 +213,9 @@ _CLASS = _Record(ClassInfo, str, int, TREE, set_of_str, dict_of(DESC), list_of(_
 _SUMMARY = _Record(FileSummary, str, str, bool, dict_of(_FUNCTION), dict_of(_CLASS), dict_of(str), dict_of(DESC),
                    list_of(_CALL), list_of(TREE), bool, dict_of(_INJECTION), dict_of(_ESCAPES), dict_of(DESC),
                    list_of(TREE), list_of(str), list_of(TREE))
-_FINDING = _Record(Finding, str, int, int, str, str, str, TREE)
+_FINDING = _Record(Finding, str, int, int, str, str, str, TREE, str)
 _FILE_ERROR = _Record(FileError, str, str, int)
-_DEPLOYMENT = _Record(Deployment, bool, set_of_str, bool, bool, list_of(str))
+_DEPLOYMENT = _Record(Deployment, bool, set_of_str, bool, bool, bool, list_of(str))
 _PROCESS = _Record(Process, str, str, _DEPLOYMENT, list_of(str))
 # A run's (findings, errors of files that did not parse, import root -> its own code's deployment, processes).
 _RESULTS = _Record(tuple, list_of(_FINDING), list_of(_FILE_ERROR), dict_of(_DEPLOYMENT), list_of(_PROCESS),

@@ -17,6 +17,7 @@ from flake8.utils import parse_comma_separated_list, parse_files_to_codes_mappin
 
 from .config_files import ConfigError, Table, config_file_table, flake8_table, lintgevent_table
 from .deployment import DEPLOYMENTS, PATCH_ALL_DEFAULTS
+from .rules import SEVERITIES
 from .selection import Selection, known_codes_hint, unknown_codes
 
 DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024
@@ -43,6 +44,7 @@ class Config:
     index_exclude: list = field(default_factory=list)  # left out of the analysis entirely
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     test_entry_points: bool = False  # routes and greenlet targets in test code start request paths too
+    min_severity: str = "low"  # findings below it are not reported
     sources: dict = field(default_factory=dict, compare=False)  # option -> where its value came from
     _selections: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -99,6 +101,9 @@ def _problem(name: str, value) -> str | None:
     elif name == "deployment":
         if value not in DEPLOYMENTS:
             return f"must be one of {', '.join(DEPLOYMENTS)}, not {value!r}"
+    elif name == "min_severity":
+        if value not in SEVERITIES:
+            return f"must be one of {', '.join(SEVERITIES)}, not {value!r}"
     elif name == "max_file_size":
         if type(value) is not int or value <= 0:
             return f"must be a positive number of bytes, not {value!r}"

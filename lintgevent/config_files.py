@@ -26,7 +26,7 @@ REPOSITORY_MARKERS = (".git", ".hg")
 FLAKE8_FILES = ("setup.cfg", "tox.ini", ".flake8")
 FLAKE8_PREFIX = "lintgevent-"
 # The options the flake8 plugin registers; `no-cache` only changes how flake8 runs.
-FLAKE8_OPTIONS = ("entry-points", "deployment", "unpatched", "index-exclude", "test-entry-points")
+FLAKE8_OPTIONS = ("entry-points", "deployment", "unpatched", "index-exclude", "test-entry-points", "min-severity")
 FLAKE8_ONLY = ("no-cache",)
 
 

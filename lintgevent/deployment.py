@@ -15,6 +15,9 @@ SINGLE_PATCHES = {f"gevent.monkey.patch_{name}": name for name in PATCH_ALL_DEFA
 PATCH_ALL = "gevent.monkey.patch_all"
 PSYCOGREEN = ("psycogreen.gevent.patch_psycopg",)
 GRPC_GEVENT = ("grpc.experimental.gevent.init_gevent",)
+ORACLE_THICK = ("oracledb.init_oracle_client",)
+# Drivers' own switches that a process's code turns on, as Deployment flags.
+DRIVER_FLAGS = ("psycogreen", "grpc_gevent", "oracle_thick")
 DEPLOYMENTS = ("auto", "gunicorn-gevent", "patched", "unpatched", "none")
 
 _GEVENT_WORKER = (r"(?:gevent(?:_wsgi|_pywsgi)?\b"
@@ -50,6 +53,7 @@ class Deployment:
     patched: set = field(default_factory=set)
     psycogreen: bool = False
     grpc_gevent: bool = False
+    oracle_thick: bool = False  # python-oracledb in Thick mode (init_oracle_client): Oracle's C client
     source: list = field(default_factory=list)  # human-readable reasons
     # A file run by processes that patch differently: ((process label, its Deployment), ...);
     # then this one blocks where any of them blocks (see processes.judged).
@@ -68,14 +72,14 @@ class Deployment:
         text = "gevent, " + ("nothing patched" if not self.patched else
                              "patched: " + ", ".join(sorted(self.patched))
                              + (f"; not patched: {', '.join(unpatched)}" if unpatched else ""))
-        extras = [name for name in ("psycogreen", "grpc_gevent") if getattr(self, name)]
+        extras = [name for name in DRIVER_FLAGS if getattr(self, name)]
         if extras:
             text += "; " + ", ".join(extras)
         return text + (f" ({'; '.join(dict.fromkeys(self.source))})" if self.source else "")
 
     def same_patching(self, other: Deployment) -> bool:
-        return (self.uses_gevent, self.patched, self.psycogreen, self.grpc_gevent) == \
-            (other.uses_gevent, other.patched, other.psycogreen, other.grpc_gevent)
+        return (self.uses_gevent, self.patched, *(getattr(self, f) for f in DRIVER_FLAGS)) == \
+            (other.uses_gevent, other.patched, *(getattr(other, f) for f in DRIVER_FLAGS))
 
     def blocking_in(self, condition: str) -> str:
         """The processes in which a condition holds, said when it does not hold in all of them ("" if it does)."""
@@ -85,9 +89,12 @@ class Deployment:
         return " in the process " + " and in the process ".join(where)
 
     def blocks(self, condition: str) -> bool:
-        """Does a catalog `blocks` condition hold here (in one of its processes, at least)?"""
+        """Does a catalog `blocks` condition hold here (in one of its processes, at least)?
+        `a|b` holds where either does."""
         if self.alternatives:
             return any(d.blocks(condition) for _, d in self.alternatives)
+        if "|" in condition:
+            return any(self.blocks(part) for part in condition.split("|"))
         if condition == "always":
             return True
         if condition == "never":
@@ -97,6 +104,8 @@ class Deployment:
             return what not in self.patched
         if kind == "unless":
             return not getattr(self, what)
+        if kind == "if":
+            return getattr(self, what)
         raise ValueError(f"unknown blocks condition {condition!r}")
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .rules import RULES
+
 
 @dataclass(frozen=True, order=True, slots=True)
 class Finding:
@@ -15,6 +17,17 @@ class Finding:
     # What `lintgevent fix` needs: ((name, value), ...); ("refuse", reason) when it cannot fix it safely.
     # Positions in it stay ast's (line, UTF-8 byte column): the codemods convert them for libcst.
     fix: tuple = ()
+    # "low" | "medium" | "high": the catalog entry's for a blocking call, else the rule's
+    severity: str = ""
+
+    def __post_init__(self):
+        if not self.severity:
+            object.__setattr__(self, "severity", RULES[self.code].severity if self.code in RULES else "high")
+
+    @property
+    def shown(self) -> str:
+        """The message as text output and flake8 show it: with its severity."""
+        return f"{self.message} [{self.severity}]"
 
     def as_dict(self) -> dict:
         data = asdict(self)

@@ -20,7 +20,7 @@ from .config_files import ConfigError, find_project_root, nested_roots
 from .deployment import DEPLOYMENTS
 from .engine import ProjectResult, analyse_project
 from .reporting import asked_for, reported
-from .rules import DEFAULT_IGNORED, RULES, UNUSED_NOQA
+from .rules import DEFAULT_IGNORED, RULES, SEVERITIES, UNUSED_NOQA
 from .selection import opted_in
 
 OVERRIDES_SOURCE = "flake8 options"
@@ -85,6 +85,8 @@ class Plugin:
                            default=None, help="globs of files to leave out of lintgevent's analysis entirely")
         manager.add_option("--lintgevent-test-entry-points", parse_from_config=True, action="store_true",
                            default=None, help="let routes and greenlet targets in test code start request paths")
+        manager.add_option("--lintgevent-min-severity", parse_from_config=True, default=None,
+                           choices=SEVERITIES, help="report only findings of this severity or higher")
         manager.add_option("--lintgevent-no-cache", parse_from_config=True, action="store_true", default=False,
                            help="neither read nor write lintgevent's cache")
         manager.extend_default_ignore(list(DEFAULT_IGNORED))
@@ -97,6 +99,7 @@ class Plugin:
             "unpatched": options.lintgevent_unpatched or None,
             "index_exclude": options.lintgevent_index_exclude or None,
             "test_entry_points": options.lintgevent_test_entry_points,
+            "min_severity": options.lintgevent_min_severity,
         }
         cls.use_cache = not options.lintgevent_no_cache
         decisions = DecisionEngine(options)
@@ -132,4 +135,4 @@ class Plugin:
             return
         findings, broken = by_path.get(path, ([], []))
         for finding in reported(findings, [path], root, config, broken, flake8_decides=self.unused_noqa):
-            yield finding.line, finding.col, finding.message, type(self)
+            yield finding.line, finding.col, finding.shown, type(self)

@@ -86,6 +86,10 @@ def is_test_module(module: str) -> bool:
                for part in module.split("."))
 
 
+# What a call makes that works on the file it is given (summary.OPENS_ITS_FIRST_ARGUMENT, `fileobj=`).
+FILE_WRAPPERS = frozenset({("ext", "<file>"), ("ext", "<archive>"), ("ext", "<mmap>")})
+
+
 class ProjectIndex:
     def __init__(self, summaries: list[FileSummary], roots: dict[str, str], catalog: Catalog):
         """`roots` maps each summary's path to its import root directory."""
@@ -322,10 +326,13 @@ class ProjectIndex:
             return self.attr(self.evaluate(desc[1], fs), desc[2])
         if kind == "call":
             result = self.call_result(self.evaluate(desc[1], fs))
-            if len(desc) == 3 and result == ("ext", "<file>"):
+            if len(desc) == 3 and result in FILE_WRAPPERS:
                 wrapped = self.evaluate(desc[2], fs)
-                if wrapped and wrapped[0] == "ext" and wrapped[1].startswith("<"):
-                    return wrapped  # a file wrapper over memory or a socket stays what it wraps
+                if wrapped and wrapped[0] == "ext" and wrapped[1].startswith("<") and wrapped[1] != "<file>" \
+                        and result != ("ext", "<mmap>"):
+                    return wrapped  # a file or archive over memory or a socket stays what it wraps
+                if result == ("ext", "<mmap>") and wrapped == ("const", -1):
+                    return ("ext", "<memfile>")  # mmap(-1, n): anonymous memory, no file
             return result
         if kind == "item" or kind == "div" or kind == "iter":
             return self.element(self.evaluate(desc[1], fs), kind)

@@ -25,8 +25,15 @@ def display_path(path: str) -> str:
     return relative + os.sep if path.endswith(os.sep) and relative != "." else relative
 
 
+# How each severity shows where a format has levels: SARIF's `level` and `rank` (0-100, higher
+# first), GitHub's annotation kind.
+SARIF_LEVELS = {"high": "error", "medium": "warning", "low": "note"}
+SARIF_RANKS = {"high": 90.0, "medium": 50.0, "low": 10.0}
+GITHUB_KINDS = {"high": "error", "medium": "warning", "low": "notice"}
+
+
 def text(findings: list[Finding]) -> str:
-    return "".join(f"{display_path(f.path)}:{f.line}:{f.col + 1}: {f.message}\n" for f in findings)
+    return "".join(f"{display_path(f.path)}:{f.line}:{f.col + 1}: {f.shown}\n" for f in findings)
 
 
 def as_json(findings: list[Finding], errors: Sequence[FileError] = (), notices: Sequence[str] = ()) -> str:
@@ -49,8 +56,8 @@ def github(findings: list[Finding], errors: Sequence[FileError] = (), notices: S
     """GitHub Actions workflow commands: each finding, and each file that could not be checked,
     becomes an annotation on the pull request (once: a GEV001 finding is that annotation)."""
     annotated = {f.path for f in findings if f.code == NOT_ANALYSED}
-    lines = [f"::error file={_escape_property(display_path(f.path))},line={f.line},col={f.col + 1},"
-             f"title={f.code}::{_escape_data(f.message)}\n" for f in findings]
+    lines = [f"::{GITHUB_KINDS[f.severity]} file={_escape_property(display_path(f.path))},line={f.line},"
+             f"col={f.col + 1},title={f.code}::{_escape_data(f.message)}\n" for f in findings]
     lines += [f"::error file={_escape_property(display_path(e.path))},line={e.line},title=lintgevent::"
               f"{_escape_data('could not be checked: ' + e.reason)}\n" for e in errors if e.path not in annotated]
     lines += [f"::notice::{_escape_data(notice)}\n" for notice in notices]
@@ -87,7 +94,8 @@ def _sarif_rule(code: str) -> dict:
     doc = rule_doc(code) or ""
     summary = what_it_does(doc) or rule.title
     entry = {"id": code, "name": rule.title, "shortDescription": {"text": rule.title},
-             "fullDescription": {"text": summary}, "defaultConfiguration": {"level": "error"}}
+             "fullDescription": {"text": summary},
+             "defaultConfiguration": {"level": SARIF_LEVELS[rule.severity], "rank": SARIF_RANKS[rule.severity]}}
     if doc:
         entry["help"] = {"text": f"{summary} Run `lintgevent explain {code}` for the whole documentation.",
                          "markdown": doc}
@@ -101,8 +109,10 @@ def sarif(findings: list[Finding], errors: Sequence[FileError] = (), notices: Se
     results = [{
         "ruleId": f.code,
         "ruleIndex": index[f.code],
-        "level": "error",
+        "level": SARIF_LEVELS[f.severity],
+        "rank": SARIF_RANKS[f.severity],
         "message": {"text": f.message},
+        "properties": {"severity": f.severity},
         "locations": [{"physicalLocation": {
             "artifactLocation": _artifact_location(f.path, root),
             "region": {"startLine": f.line, "startColumn": f.col + 1},

@@ -17,13 +17,13 @@ import os
 from dataclasses import dataclass, field
 
 from .config import Config
-from .deployment import (GRPC_GEVENT, PATCH_ALL, PSYCOGREEN, SINGLE_PATCHES, Deployment, apply_override,
-                         is_gevent_worker)
+from .deployment import (GRPC_GEVENT, ORACLE_THICK, PATCH_ALL, PSYCOGREEN, SINGLE_PATCHES, Deployment,
+                         apply_override, is_gevent_worker)
 from .index import ProjectIndex, is_test_module
 from .launchers import CELERY, GUNICORN, UWSGI, Launcher, launchers_in_text
 from .summary import FileSummary
 
-DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent",
+DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent", "init_oracle_client",
                               *(k.rsplit(".", 1)[1] for k in SINGLE_PATCHES)})
 GEVENT_SERVERS = frozenset({"gevent.pywsgi.WSGIServer", "gevent.server.StreamServer", "gevent.server.DatagramServer",
                             "gevent.baseserver.BaseServer", "gevent.wsgi.WSGIServer"})
@@ -60,7 +60,8 @@ def judged(processes: list[Process]) -> Deployment:
     joined = Deployment(uses_gevent=any(p.deployment.uses_gevent for p in processes),
                         patched=set.intersection(*(p.deployment.patched for p in processes)),
                         psycogreen=all(p.deployment.psycogreen for p in processes),
-                        grpc_gevent=all(p.deployment.grpc_gevent for p in processes))
+                        grpc_gevent=all(p.deployment.grpc_gevent for p in processes),
+                        oracle_thick=any(p.deployment.oracle_thick for p in processes))
     joined.alternatives = [(p.label(), p.deployment) for p in processes]
     return joined
 
@@ -377,4 +378,6 @@ def apply_patch_call(index: ProjectIndex, d: Deployment, call, fs: FileSummary, 
         d.psycogreen = True
     elif name in GRPC_GEVENT:
         d.grpc_gevent = True
+    elif name in ORACLE_THICK:
+        d.oracle_thick = True
     return name == PATCH_ALL or name in SINGLE_PATCHES

@@ -8,7 +8,7 @@ from collections import defaultdict
 from .config import Config
 from .findings import FileError, Finding
 from .noqa import NoqaMap, noqa_map, unused_directives
-from .rules import NOT_ANALYSED, UNUSED_NOQA
+from .rules import NOT_ANALYSED, UNUSED_NOQA, severity_rank
 from .sources import excluded
 
 
@@ -30,8 +30,10 @@ def reported(findings: list[Finding], files: list[str], root: str, config: Confi
              flake8_decides: bool | None = None) -> list[Finding]:
     """The findings in `files` a user sees, with GEV001 for the files of `errors`.  Through flake8
     (`flake8_decides`: whether its own selection wants GEV002), flake8 applies `# noqa` and the
-    codes that are off by default itself."""
-    findings = [*findings, *(not_analysed(e) for e in errors)]
+    codes that are off by default itself.  Findings below `min-severity` are left out (GEV001
+    is high: a file nothing was checked in always shows)."""
+    lowest = severity_rank(config.min_severity)
+    findings = [f for f in [*findings, *(not_analysed(e) for e in errors)] if severity_rank(f.severity) >= lowest]
     selection = config.selection(root, default_ignored=()) if flake8_decides is not None else config.selection(root)
     wanted = set(files)
     by_path: dict[str, list[Finding]] = defaultdict(list)

@@ -14,15 +14,18 @@ class Rule:
     supersedes: tuple = ()
     # Its finding is about the whole module: a stall anywhere in that module may be its effect.
     module_wide: bool = False
+    # How long its findings may hold the hub, unless the catalog entry of the call says (GEV1):
+    # "high", "medium" or "low" (docs/rules.md, "Severity").
+    severity: str = "high"
 
 
 RULES = {rule.code: rule for rule in (
     Rule("GEV001", "file that could not be analysed", "could not be analysed",
          "nothing in it was checked"),
     Rule("GEV002", "`# noqa` comment that silences no lintgevent finding", "unused noqa",
-         "remove the code from the comment"),
+         "remove the code from the comment", severity="low"),
     Rule("GEV101", "regular-file IO on a request path", "blocking file IO",
-         "offload it with gevent's threadpool"),
+         "offload it with gevent's threadpool", severity="medium"),
     Rule("GEV102", "process call that blocks the hub", "blocking process call",
          "use gevent.subprocess (patched subprocess) instead"),
     Rule("GEV103", "C database or network driver that blocks the hub", "blocking driver call",
@@ -43,8 +46,15 @@ RULES = {rule.code: rule for rule in (
     Rule("GEV302", "write loop over an unbounded iterable that never lets the hub run",
          "write loop with no effective yield", "call gevent.idle() in the loop"),
     Rule("GEV401", "monkey.patch_all() after other imports", "late patching",
-         "call monkey.patch_all() before any other import", module_wide=True),
+         "call monkey.patch_all() before any other import", module_wide=True, severity="medium"),
 )}
+
+
+SEVERITIES = ("low", "medium", "high")
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
 
 
 # Off unless selected explicitly (`--extend-select GEV002`), as flake8 does with its default ignores.

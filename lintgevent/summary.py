@@ -58,6 +58,9 @@ MAX_BRANCH_LOCALS = 256
 # `os.environ.get(name, default)`, `os.getenv(name, default)`: what a deployment runs unless told otherwise.
 ENVIRONMENT_GETTERS = frozenset({("ref", "os.environ.get"), ("ref", "os.getenv")})
 BUILTIN_NAMES = frozenset(dir(builtins))
+# Callees that work on the file (or descriptor) given as their first argument: what they make is
+# judged by it (a ZipFile over a BytesIO does no disk IO; see ProjectIndex.evaluate).
+OPENS_ITS_FIRST_ARGUMENT = frozenset({"ZipFile", "TarFile", "mmap"})
 # Calls that import a module named by a string: `importlib.import_module(name)`, `__import__(name)`.
 LOAD_HINTS = frozenset({"import_module", "__import__"})
 
@@ -211,6 +214,10 @@ def _is_main_test(test: ast.AST) -> bool:
     names = [s.id for s in (test.left, test.comparators[0]) if type(s) is ast.Name]
     values = [s.value for s in (test.left, test.comparators[0]) if type(s) is ast.Constant]
     return sides == {ast.Name, ast.Constant} and names == ["__name__"] and values == ["__main__"]
+
+
+def _last_name(node: ast.AST) -> str:
+    return node.id if type(node) is ast.Name else node.attr if type(node) is ast.Attribute else ""
 
 
 def _named(node: ast.AST, name: str) -> bool:
@@ -370,6 +377,8 @@ class _Summariser:
                     node = args[0]  # `list(handlers)`: the same elements
                     continue
                 wrapped = next((k.value for k in node.keywords if k.arg == "fileobj"), None) if node.keywords else None
+                if wrapped is None and args and _last_name(func) in OPENS_ITS_FIRST_ARGUMENT:
+                    wrapped = args[0]  # ZipFile(buf) / mmap(fileno): the file it works on
                 steps.append(0 if wrapped is None else ("fileobj", self.describe(wrapped, scope)))
                 node = func
             elif kind is ast.Subscript:
@@ -404,6 +413,9 @@ class _Summariser:
             desc = self.items(node.values, scope)
         elif kind is ast.JoinedStr:
             desc = ("str", "")
+        elif kind is ast.UnaryOp and type(node.op) is ast.USub and type(node.operand) is ast.Constant \
+                and type(node.operand.value) in (int, float):
+            desc = ("const", -node.operand.value)
         else:
             desc = None
         if desc == ("ref", "builtins.super") and steps and steps[-1] == 0 and scope.function is not None \

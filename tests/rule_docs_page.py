@@ -11,8 +11,9 @@ import os
 
 from conftest import REPO
 
+from lintgevent.catalog import load_catalog
 from lintgevent.fixes import CODEMODS
-from lintgevent.rules import RULES
+from lintgevent.rules import RULES, SEVERITIES
 
 PAGE = os.path.join(REPO, "docs", "rules.md")
 RULES_DIR = os.path.join(REPO, "rules")
@@ -28,6 +29,26 @@ where a rule has a fix, `fixed.py` is what `lintgevent fix` makes of `bad.py`, i
 and fixing it again changes nothing. `lintgevent explain CODE` prints a rule's documentation.
 The blocking calls themselves are listed, with the reason for each, in
 [lintgevent/catalog.toml](../lintgevent/catalog.toml).
+
+<a id="severity"></a>
+
+## Severity
+
+Every finding carries a severity: how long the call may hold the hub, so how many other requests
+of the worker it may stall. Text output ends each line with it (`[high]`), JSON has a `severity`
+field, SARIF sets `level` and `rank` from it, GitHub annotations are errors, warnings or notices.
+`--min-severity` (`min-severity` in the configuration) leaves out the findings below it, in
+`check`, `fix` and through flake8.
+
+| severity | what | why |
+|---|---|---|
+| `high` | whole uploads (`FileStorage.save`), `shutil.copyfileobj`/`copytree`/`rmtree`/`move`/archives, compressed files (`gzip.open`...), `os.sendfile`; every process wait (GEV102); every C driver call (GEV103); calls that block because their module is not patched (GEV104: sleeps, sockets, `select`, locks); waits for another process (GEV105: file locks, pipes, terminals); unbounded writes (GEV301, GEV302); handles and contexts a greenlet outlives (GEV2xx) | the size or the duration has no bound, or is known to be large: the seed incident (one gzip write, 4.4 s, worker killed) is one of them |
+| `medium` | regular-file IO of a size nobody knows (`open(path)`, reads and writes of a file object, `json.load(f)`, `os.read` of a file descriptor, `os.fsync`); patching after other imports (GEV401) | a disk read or write: short for a small file, as long as the file is big; the engine cannot tell |
+| `low` | a file named by a literal and opened to read (`open("settings.json")`, `open("template.html", "rb")`); unused `# noqa` comments (GEV002) | typically a small config or template file read once; still never cooperative |
+
+A catalog entry sets the severity of the calls it matches; the other rules have one each (the
+`severity` column below). GEV001 (a file that could not be analysed) is `high`, so that it shows
+whatever `--min-severity` says.
 """
 EXAMPLES = (("bad.py", "reported (markers show where)"), ("good.py", "not reported"),
             ("fixed.py", "what `lintgevent fix` makes of bad.py"))
@@ -38,10 +59,18 @@ def _read(*parts: str) -> str:
         return handle.read()
 
 
+def _severities(code: str) -> str:
+    """The severities the catalog gives a rule's calls, highest first ("" for a rule without calls)."""
+    found = {e.severity for entries in load_catalog().calls.values() for e in entries
+             if e.code == code and e.blocks != "never"}
+    return ", ".join(s for s in reversed(SEVERITIES) if s in found)
+
+
 def render() -> str:
-    out = [INTRO, "\n| code | title | fix |\n|---|---|---|\n"]
+    out = [INTRO, "\n| code | title | severity | fix |\n|---|---|---|---|\n"]
     for code, rule in RULES.items():
-        out.append(f"| [{code}](#{code.lower()}) | {rule.title} | {'yes' if code in CODEMODS else '-'} |\n")
+        severities = _severities(code) or rule.severity
+        out.append(f"| [{code}](#{code.lower()}) | {rule.title} | {severities} | {'yes' if code in CODEMODS else '-'} |\n")
     for code in RULES:
         out.append(f'\n<a id="{code.lower()}"></a>\n\n')
         out.append(_read(code, "README.md").rstrip("\n") + "\n")

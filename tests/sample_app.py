@@ -16,6 +16,7 @@ def read():
 
 
 def read_app_finding(filename: str) -> str:
-    """The one line `lintgevent check` prints for READ_APP saved as `filename`."""
+    """The one line `lintgevent check` prints for READ_APP saved as `filename`: a file named by a
+    literal and opened to read is low severity."""
     return (f"{filename}:9:12: GEV101 blocking file IO `open` on a request path (route GET /read); "
-            "offload it with gevent's threadpool")
+            "offload it with gevent's threadpool [low]")

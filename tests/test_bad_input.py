@@ -40,7 +40,7 @@ def lintgevent(cwd: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-NOT_ANALYSED = re.compile(r"^(?P<path>\S+):\d+:1: GEV001 could not be analysed: (?P<reason>.+); nothing in it was checked$")
+NOT_ANALYSED = re.compile(r"^(?P<path>\S+):\d+:1: GEV001 could not be analysed: (?P<reason>.+); nothing in it was checked \[high\]$")
 
 
 def skipped(stdout: str, stderr: str) -> dict[str, str]:
@@ -177,7 +177,7 @@ def sums():
 """)
     done = lintgevent(tmp_path)
     assert_analysed(done, "sums.py:12:12: GEV101 blocking file IO `open` on a request path (route GET /sum); "
-                          "offload it with gevent's threadpool")
+                          "offload it with gevent's threadpool [low]")
 
 
 def test_writes_of_20000_term_concatenations_and_5000_call_chains_are_analysed(tmp_path):
@@ -211,7 +211,7 @@ def long_view():
     line = 4 + 100_000 + 5
     done = lintgevent(tmp_path)
     assert_analysed(done, f"long.py:{line}:12: GEV101 blocking file IO `open` on a request path "
-                          "(route GET /long); offload it with gevent's threadpool")
+                          "(route GET /long); offload it with gevent's threadpool [low]")
 
 
 # -- files that are not regular, or too large --------------------------------------------------
@@ -377,7 +377,7 @@ def alias():
         done = lintgevent(tmp_path)
         assert "internal error" not in done.stderr
         alias_finding = (f"aliases.py:{count + 4}:12: GEV101 blocking file IO `a{count - 1}` on a request path "
-                         "(route GET /alias -> use); offload it with gevent's threadpool")
+                         "(route GET /alias -> use); offload it with gevent's threadpool [low]")
         assert_analysed(done, *([alias_finding] if expected else []))
 
 
@@ -394,7 +394,7 @@ def test_file_names_that_are_not_utf8_are_checked_and_printed_as_the_os_gives_th
     assert done.stderr == b"" and done.returncode == 1
     assert done.stdout.splitlines() == [
         b"caf\xe9.py:9:12: GEV101 blocking file IO `open` on a request path (route GET /cafe); offload it with "
-        b"gevent's threadpool", GOOD_FINDING.encode()]
+        b"gevent's threadpool [low]", GOOD_FINDING.encode()]
     sarif = subprocess.run([sys.executable, "-m", "lintgevent", "check", "--no-cache", "--format", "sarif"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
     uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]

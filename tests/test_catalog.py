@@ -19,10 +19,12 @@ def test_every_entry_names_a_known_rule_a_valid_condition_a_severity_and_a_reaso
         assert entry.code in RULES, pattern
         assert len(entry.why) > 30, pattern
         assert entry.severity in SEVERITIES, pattern
-        kind, _, what = entry.blocks.partition(":")
-        assert entry.blocks in ("always", "never") or (kind == "unpatched" and what in PATCH_ALL_DEFAULTS) \
-            or (kind == "unless" and hasattr(Deployment(), what)), pattern
-        assert entry.when.partition(":")[0] in ("", "path_arg", "file_arg", "arg0_is", "literal_read"), pattern
+        for condition in entry.blocks.split("|"):
+            kind, _, what = condition.partition(":")
+            assert condition in ("always", "never") or (kind == "unpatched" and what in PATCH_ALL_DEFAULTS) \
+                or (kind in ("unless", "if") and hasattr(Deployment(), what)), pattern
+        assert entry.when.partition(":")[0] in ("", "path_arg", "file_arg", "arg0_is", "literal_read",
+                                                 "keyword_is"), pattern
 
 
 def test_a_pattern_has_at_most_one_entry_without_a_condition_and_it_comes_last():

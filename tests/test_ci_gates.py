@@ -61,7 +61,10 @@ def test_sarif_is_valid_sarif_2_1_0_with_a_rule_per_code_used(tmp_path, run):
         assert location["artifactLocation"] == {"uri": "pkg/app.py", "uriBaseId": "SRCROOT"}
         assert location["region"]["startLine"] == FOUND[result["ruleId"]]
         assert location["region"]["startColumn"] >= 1
-        assert result["level"] == "error" and result["message"]["text"].startswith(result["ruleId"])
+        severity = result["properties"]["severity"]
+        assert (result["level"], result["rank"]) == {"high": ("error", 90.0), "medium": ("warning", 50.0),
+                                                    "low": ("note", 10.0)}[severity]
+        assert result["message"]["text"].startswith(result["ruleId"])
         assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
 
 

@@ -23,7 +23,8 @@ from lintgevent.rules import RULES
 from sample_app import READ_APP, read_app_finding
 
 REPO = Path(__file__).resolve().parents[1]
-LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<code>GEV\d{3}) (?P<message>.+)$")
+LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<code>GEV\d{3}) (?P<message>.+) "
+                  r"\[(?P<severity>low|medium|high)\]$")
 
 APP = READ_APP
 APP_FINDING = read_app_finding("app.py")
@@ -93,7 +94,7 @@ def write_sn_file(path, data):
 SEED_CHAIN = "route POST /cdkey_mana -> CodeGenerator.generate -> write_sn_file"
 SEED_MESSAGE = (f"GEV101 blocking file IO `gzip.open` on a request path ({SEED_CHAIN}); "
                 "offload it with gevent's threadpool")
-SEED_LINE = f"{os.path.join('app', 'gen_op.py')}:11:10: {SEED_MESSAGE}"
+SEED_LINE = f"{os.path.join('app', 'gen_op.py')}:11:10: {SEED_MESSAGE} [high]"
 
 
 def write(root: Path, files: dict[str, str], pyproject: str = "[project]\nname = 'demo'\n") -> Path:
@@ -201,7 +202,7 @@ def test_json_format(tmp_path, run):
     data = report["findings"]
     assert len(data) == 3
     for item in data:
-        assert set(item) == {"path", "line", "col", "code", "message", "chain"}
+        assert set(item) == {"path", "line", "col", "code", "message", "chain", "severity"}
         assert item["path"] == "app.py"
         assert item["message"].startswith(item["code"] + " ")
         assert item["chain"] == "route POST /mixed"
@@ -209,8 +210,9 @@ def test_json_format(tmp_path, run):
     assert {(d["code"], d["line"]) for d in data} == {(c, MIXED_LINES[c]) for c in ("GEV101", "GEV102", "GEV105")}
     # Same findings, same 1-based columns as the text format.
     _, text, _ = check(run)
-    assert [(d["path"], d["line"], d["col"], d["message"]) for d in data] == [
-        (m["path"], int(m["line"]), int(m["col"]), f"{m['code']} {m['message']}") for m in map(LINE.match, text)]
+    assert [(d["path"], d["line"], d["col"], d["message"], d["severity"]) for d in data] == [
+        (m["path"], int(m["line"]), int(m["col"]), f"{m['code']} {m['message']}", m["severity"])
+        for m in map(LINE.match, text)]
 
 
 def test_json_format_of_a_clean_project_has_empty_lists(tmp_path, run):
@@ -347,9 +349,9 @@ def test_config_entry_points_glob(tmp_path, run):
     assert code == 1
     assert out == [
         "jobs.py:5:12: GEV101 blocking file IO `open` on a request path (entry point jobs.nightly_*); "
-        "offload it with gevent's threadpool",
+        "offload it with gevent's threadpool [medium]",
         "jobs.py:13:12: GEV101 blocking file IO `open` on a request path "
-        "(entry point jobs.nightly_* -> helper); offload it with gevent's threadpool",
+        "(entry point jobs.nightly_* -> helper); offload it with gevent's threadpool [medium]",
     ]
 
 
@@ -375,7 +377,7 @@ def test_config_deployment_none_silences_everything(tmp_path, run):
 
 UNPATCHED_SLEEP = ("app.py:13:5: GEV104 blocking call `time.sleep` while time is not monkey-patched on a "
                    "request path (route POST /mixed); call gevent.monkey.patch_all() first thing, or use "
-                   "gevent's own API")
+                   "gevent's own API [high]")
 
 
 def test_config_deployment_unpatched_makes_time_sleep_block(tmp_path, run):
@@ -417,7 +419,7 @@ def test_seed_003_message(tmp_path, run):
     assert out == [
         SEED_LINE,
         f"{os.path.join('app', 'gen_op.py')}:12:9: GEV101 blocking file IO `f.write` on a request path "
-        f"({SEED_CHAIN}); offload it with gevent's threadpool",
+        f"({SEED_CHAIN}); offload it with gevent's threadpool [medium]",
     ]
 
 
@@ -425,7 +427,7 @@ def test_seed_003_message_in_json(tmp_path, run):
     seed_project(tmp_path)
     data = json.loads("\n".join(check(run, "--format", "json")[1]))["findings"]
     assert data[0] == {"path": os.path.join("app", "gen_op.py"), "line": 11, "col": 10, "code": "GEV101",
-                       "message": SEED_MESSAGE, "chain": SEED_CHAIN}
+                       "message": SEED_MESSAGE, "chain": SEED_CHAIN, "severity": "high"}
 
 
 def test_one_file_is_checked_against_the_whole_project(tmp_path, run, monkeypatch):
@@ -478,7 +480,7 @@ def test_second_run_uses_the_cache(tmp_path, run, monkeypatch, cache_dir):
     gen_op.write_text(SEED_GEN_OP.replace("gzip.open", "open"))
     code, out, _ = run("check")
     assert code == 1
-    assert out[0] == SEED_LINE.replace("`gzip.open`", "`open`")
+    assert out[0] == SEED_LINE.replace("`gzip.open`", "`open`").replace("[high]", "[medium]")
 
 
 def test_cache_does_not_mix_configurations(tmp_path, run, cache_dir):
@@ -629,5 +631,43 @@ def test_rules_calls_lists_the_catalog(capsys):
     assert "    os.popen  blocks: unpatched:subprocess  severity: high" in out
     assert "    json.dump [file_arg:1]  blocks: always  severity: medium" in out
     assert "    builtins.open [literal_read]  blocks: always  severity: low" in out
-    assert out.index("GEV101  regular-file IO on a request path") < out.index("    gzip.open  blocks: always  severity: medium")
+    assert out.index("GEV101  regular-file IO on a request path") < out.index("    gzip.open  blocks: always  severity: high")
     assert out.index(f"GEV105  {RULES['GEV105'].title}") < out.index("    os.read [arg0_is:<pipefd>]  blocks: always  severity: high")
+
+
+# -- severity -------------------------------------------------------------------------------------
+
+def test_min_severity_selects_from_the_command_line_and_the_configuration(tmp_path, run):
+    write(tmp_path, {"app.py": MIXED + '\n\n@app.route("/path/<name>")\ndef by_path(name):\n'
+                                       '    return open(name).read()\n', "broken.py": "def (:\n"})
+    code, out, err = check(run)
+    severities = {(m["code"], int(m["line"])): m["severity"] for m in map(LINE.match, out)}
+    assert severities == {("GEV001", 1): "high", ("GEV102", 12): "high", ("GEV105", 14): "high",
+                          ("GEV101", 15): "low", ("GEV101", 20): "medium"}, "a literal name opened to read is low"
+    code, out, err = check(run, "--min-severity", "medium")
+    assert code == 1 and codes(out) == {"GEV001", "GEV101", "GEV102", "GEV105"} and len(out) == 4
+    code, out, err = check(run, "--min-severity", "high")
+    assert code == 1 and codes(out) == {"GEV001", "GEV102", "GEV105"}, "a file nothing was checked in still shows"
+    write(tmp_path, {"app.py": MIXED}, pyproject='[tool.lintgevent]\nmin-severity = "high"\n')
+    assert codes(check(run)[1]) == {"GEV001", "GEV102", "GEV105"}
+    assert codes(check(run, "--min-severity", "low")[1]) == {"GEV001", "GEV101", "GEV102", "GEV105"}
+    json_findings = json.loads("\n".join(check(run, "--format", "json")[1]))["findings"]
+    assert {f["severity"] for f in json_findings} == {"high"}
+
+
+def test_a_bad_min_severity_names_the_file_and_the_option(tmp_path, run):
+    write(tmp_path, {"app.py": MIXED}, pyproject='[tool.lintgevent]\nmin-severity = "urgent"\n')
+    code, out, err = check(run)
+    assert code == 2 and out == []
+    assert err == ("lintgevent: error: pyproject.toml [tool.lintgevent]: `min-severity`: "
+                   "must be one of low, medium, high, not 'urgent'\n")
+
+
+def test_a_literal_name_opened_to_write_or_a_computed_one_is_not_low(tmp_path, run):
+    write(tmp_path, {"app.py": READ_APP.replace('open("data.txt")', 'open("data.txt", "w")')})
+    assert [m["severity"] for m in map(LINE.match, check(run)[1])] == ["medium"]
+    write(tmp_path, {"app.py": READ_APP.replace('open("data.txt")', 'open("data.txt", mode="rb")')})
+    assert [m["severity"] for m in map(LINE.match, check(run)[1])] == ["low"]
+    write(tmp_path, {"app.py": READ_APP.replace('open("data.txt")', 'open(DATA)').replace(
+        "app = Flask", 'DATA = "data.txt"\napp = Flask')})
+    assert [m["severity"] for m in map(LINE.match, check(run)[1])] == ["medium"], "only a literal written there"

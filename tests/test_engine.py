@@ -1323,3 +1323,96 @@ def test_a_streamed_response_loop_yields_only_where_socket_is_patched(tmp_path):
     patched = "from gevent import monkey\nmonkey.patch_all()\n"
     assert_markers(tmp_path / "patched", {"app.py": patched + textwrap.dedent(stream).format(loop="").replace(
         "  # error: GEV104", "")})
+
+
+# ----------------------------------------------------------------------------------------------
+# GEV401: only imports that leave something unpatched
+
+
+def test_imports_that_change_nothing_before_patching_are_not_reported(tmp_path):
+    assert_markers(tmp_path, {
+        "server.py": """
+            import logging
+            import os
+            import socket
+            import sys
+            import threading
+            import time
+
+            from settings import load
+            from gevent import monkey
+            monkey.patch_all()
+            from gevent.pywsgi import WSGIServer
+
+            def app(environ, start_response):
+                start_response("200 OK", [])
+                return [b"ok"]
+
+            if __name__ == "__main__":
+                WSGIServer(("127.0.0.1", 8000), app).serve_forever()
+        """,
+        "settings.py": "import json\nimport os\n\ndef load():\n    return json.loads(os.environ.get('S', '{}'))\n",
+    })
+
+
+def test_the_import_that_leaves_something_unpatched_is_named(tmp_path):
+    files = {
+        "server.py": """
+            import os
+            import clients
+            from gevent import monkey
+            monkey.patch_all()  # error: GEV401
+        """,
+        "clients/__init__.py": "from .http import session\n",
+        "clients/http.py": "import requests\nsession = requests.Session()\n",
+    }
+    assert_markers(tmp_path, files)
+    message = next(iter(messages(tmp_path).values()))
+    assert ("runs after `import clients` (line 3), which runs `clients` -> `clients.http`: `import requests` "
+            "(line 1) imports ssl, whose classes stay unpatched") in message, message
+
+
+@pytest.mark.parametrize("early,why", [
+    ("from time import sleep", "binds `sleep` from time before patching replaces it"),
+    ("from threading import Lock, Thread", "binds `Lock`, `Thread` from threading"),
+    ("import ssl", "is ssl: its classes stay unpatched"),
+    ("import urllib.request", "imports ssl"),
+    ("import threading\nLOCK = threading.Lock()", "runs after `threading.Lock()` (line 3), created at import: it stays native"),
+])
+def test_each_kind_of_early_import_that_matters(tmp_path, early, why):
+    assert_markers(tmp_path, {"job.py": f"import gevent\n{early}\nfrom gevent import monkey\n"
+                                        "monkey.patch_all()  # error: GEV401\n"})
+    message = next(iter(messages(tmp_path).values()))
+    assert why in message, message
+
+
+# ----------------------------------------------------------------------------------------------
+# Drivers whose mode decides
+
+
+def test_oracledb_blocks_in_thick_mode_only_and_psycopg3_where_select_is_not_patched(tmp_path):
+    server = """
+        from gevent import monkey
+        monkey.patch_all({patch})
+        import oracledb
+        import psycopg
+        from gevent.pywsgi import WSGIServer
+        {thick}
+
+        def application(environ, start_response):
+            conn = oracledb.connect(user="u", password="p", dsn="db/ORCL"){oracle}
+            rows = psycopg.connect("dbname=app").execute("select 1").fetchall(){postgres}
+            start_response("200 OK", [])
+            return [str(rows).encode()]
+
+        if __name__ == "__main__":
+            WSGIServer(("127.0.0.1", 8000), application).serve_forever()
+    """
+    for name, patch, thick, oracle, postgres in [
+        ("thin", "", "", "", ""),
+        ("thick", "", "oracledb.init_oracle_client()", "  # error: GEV103", ""),
+        ("unpatched", "select=False, socket=False", "", "  # error: GEV103", "  # error: GEV103, GEV103, GEV103"),
+    ]:
+        (tmp_path / name).mkdir()
+        assert_markers(tmp_path / name, {"app.py": textwrap.dedent(server).format(
+            patch=patch, thick=thick, oracle=oracle, postgres=postgres)})

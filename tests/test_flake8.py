@@ -53,7 +53,7 @@ def test_cross_module_finding_through_flake8_with_noqa(project):
     code, lines = flake8(project, "--select", "GEV", ".")
     assert code == 1
     assert lines == ["./helpers.py:2:10: GEV101 blocking file IO `open` on a request path "
-                     "(route GET /a -> save); offload it with gevent's threadpool"]
+                     "(route GET /a -> save); offload it with gevent's threadpool [medium]"]
 
 
 def test_select_ignore_and_extend_select(project):
@@ -91,3 +91,11 @@ def test_the_cache_is_shared_and_ignorable(project, cache_dir):
     assert flake8(project, "--select", "GEV", ".") == first, "same findings after an edit that changes no line"
     (project / "helpers.py").write_text("def save(data):\n    return data\n")
     assert flake8(project, "--select", "GEV", ".") == (0, []), "an edit must invalidate the cached results"
+
+
+def test_min_severity_through_flake8_agrees_with_check(project):
+    code, lines = flake8(project, "--select", "GEV", "--lintgevent-min-severity", "high", ".")
+    assert (code, lines) == (0, []), "the one finding is medium"
+    (project / "setup.cfg").write_text("[metadata]\nname = demo\n\n[flake8]\nlintgevent-min-severity = medium\n")
+    code, lines = flake8(project, "--select", "GEV", ".")
+    assert code == 1 and [line.rsplit(" ", 1)[1] for line in lines] == ["[medium]"]

@@ -64,7 +64,7 @@ def test_mutated_real_files_never_break_a_run(tmp_path, monkeypatch, capsys):
     assert code == 1 and "internal error" not in err and "Traceback" not in err
     report = json.loads(out)
     good = read_app_finding("good.py").split(": ", 1)[1]
-    assert [f["message"] for f in report["findings"] if f["path"] == "good.py"] == [good]
+    assert [f"{f['message']} [{f['severity']}]" for f in report["findings"] if f["path"] == "good.py"] == [good]
     broken = {e["path"] for e in report["errors"]}
     assert broken == {f["path"] for f in report["findings"] if f["code"] == "GEV001"}
     assert 0 < len(broken) < MUTANTS, "a mix of files that parse and files that do not"

@@ -82,7 +82,7 @@ def test_a_broken_file_is_a_github_error_annotation(tmp_path, run):
     write(tmp_path, {"app.py": READ_APP, "broken.py": BROKEN})
     code, out, err = check(run, "--format", "github")
     assert code == 1 and "broken.py: error: syntax error" in err
-    assert len(out) == 2 and out[0].startswith("::error file=app.py,line=9,col=12,title=GEV101::")
+    assert len(out) == 2 and out[0].startswith("::notice file=app.py,line=9,col=12,title=GEV101::"), "low severity"
     assert out[1].startswith("::error file=broken.py,line=1,col=1,title=GEV001::GEV001 could not be analysed: "
                              "syntax error"), "once: GEV001 is the annotation"
     assert output.render([], "github", [FileError("broken.py", "syntax error at line 3", 3)]) == (
@@ -117,7 +117,7 @@ def assert_column_in_every_format(run, source: str, line_text: str) -> None:
     region = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": line, "startColumn": col}
     [annotation] = check(run, "--format", "github")[1]
-    assert annotation.startswith(f"::error file=app.py,line={line},col={col},title=GEV101::")
+    assert annotation.startswith(f"::notice file=app.py,line={line},col={col},title=GEV101::"), "a literal read: low"
 
 
 def test_a_non_ascii_line_gives_character_columns_in_every_format(tmp_path, run):

@@ -241,6 +241,7 @@ def score(labels: list[dict], findings: list[dict]) -> dict:
         entry = dict(file=lab["file"], line=lab["line"], family=lab["family"], why=lab["why"])
         if hit:
             entry["codes"] = sorted({f["code"] for f in reported[key]})
+            entry["severity"] = max((f.get("severity", "") for f in reported[key]), key=SEVERITY_ORDER.index)
         sites[kind].append(entry)
     for key, fs in sorted(reported.items()):
         if key in labelled:
@@ -250,6 +251,19 @@ def score(labels: list[dict], findings: list[dict]) -> dict:
                                         codes=sorted({f["code"] for f in fs}),
                                         message=fs[0]["message"]))
     return dict(counts=counts, sites=sites, other_codes=other_codes)
+
+
+SEVERITY_ORDER = ["", "low", "medium", "high"]
+
+
+def by_severity(results: dict, kind: str) -> dict:
+    """How many sites of a kind (tp, fp) were reported at each severity, over all apps."""
+    out = {"high": 0, "medium": 0, "low": 0}
+    for res in results.values():
+        for site in res["sites"][kind]:
+            if site.get("severity") in out:
+                out[site["severity"]] += 1
+    return out
 
 
 def add(total: dict, counts: dict) -> None:
@@ -368,6 +382,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{pct(macro['recall']):>6} {pct(macro['precision']):>9}")
     print("\nTP/FN: labelled blocks, reported/not; FP/TN: labelled fine, reported/not; "
           "unlab.: reported at an unlabelled site")
+    for kind, title in (("tp", "true positives"), ("fp", "false positives")):
+        counts = by_severity(results, kind)
+        print(f"{title} by severity: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
     if args.show_misses:
         for name, res in results.items():
@@ -392,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
             families={f: c | ratios(c) for f, c in per_family.items()},
             overall=overall | ratios(overall),
             mean_over_apps=mean_per_app(results),
+            by_severity={kind: by_severity(results, kind) for kind in ("tp", "fp")},
             failed=failures,
         )
         args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

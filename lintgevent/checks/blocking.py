@@ -46,6 +46,9 @@ def argument_holds(when: str, site: Site, fs: FileSummary, index: ProjectIndex) 
         descs = [call.arg(int(position)) for position in spec.split(",")]
         descs += [d for name, d in call.kwargs if name in FILE_ARG_KEYWORDS]
         return any(A_FILE in alternatives(index.evaluate(desc, fs)) for desc in descs)
+    if kind == "keyword_is":  # keyword_is:use_pure=True
+        name, _, value = spec.partition("=")
+        return call.keyword(name) == ("const", {"True": True, "False": False}.get(value, value))
     if kind == "arg0_is":
         return ("ext", spec) in alternatives(index.evaluate(call.arg(0), fs))
     raise ValueError(f"unknown catalog condition {when!r}")
@@ -114,5 +117,5 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
             process = deployment.blocking_in(entry.blocks)
             message = f"{entry.code} {describe(entry, site)}{how}{process} on a request path ({chain}); {rule.advice}"
             position = (site.call.line, site.call.col, entry.code)
-            at_position[position] = Finding(fs.path, *position, message, chain)
+            at_position[position] = Finding(fs.path, *position, message, chain, severity=entry.severity)
         yield from at_position.values()
