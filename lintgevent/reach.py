@@ -6,6 +6,7 @@ import io
 from collections import deque
 from dataclasses import dataclass
 
+from .branches import pruned_calls
 from .entrypoints import EntryPoints
 from .index import ProjectIndex, alternatives
 from .provenance import explained_receiver
@@ -76,13 +77,17 @@ class Reachability:
         fs = self.index.files[key[0]]
         function = fs.functions[key[1]]
         out: list[Site] = []
-        for call in function.calls:
-            function = self.index.evaluate(call.func, fs)
-            runner = self.entries.runner_of(call, fs, function)
+        pruned = pruned_calls(key, function, fs, self.index) if function.guards else frozenset()
+        for position, call in enumerate(function.calls):
+            if position in pruned:  # a branch every caller rules out (branches.py): it runs nothing
+                out.append(Site(call, None, None, False))
+                continue
+            value = self.index.evaluate(call.func, fs)
+            runner = self.entries.runner_of(call, fs, value)
             parent = out[call.parent] if call.parent >= 0 else None
             offloaded = parent is not None and (
                 parent.offloaded or (parent.runner is not None and parent.runner[0].kind == "offload"))
-            out.append(Site(call, self.index.callee(function), runner, offloaded))
+            out.append(Site(call, self.index.callee(value), runner, offloaded))
         self._sites[key] = out
         return out
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from .catalog import load_catalog
 from .handles import RELEASE_HINTS, class_wrapped_attrs, function_escapes, parameters, wrapper_injection
+from .branches import call_guards
 from .readiness import readied_calls
 from .syntax import callee_text, child_nodes
 from .writes import GROW_METHODS, WRITE_HINTS, function_writes, grown_attributes, passing_calls
@@ -58,6 +59,8 @@ MAX_BRANCH_LOCALS = 256
 # `os.environ.get(name, default)`, `os.getenv(name, default)`: what a deployment runs unless told otherwise.
 ENVIRONMENT_GETTERS = frozenset({("ref", "os.environ.get"), ("ref", "os.getenv")})
 BUILTIN_NAMES = frozenset(dir(builtins))
+# `if` tests that may be tests of a parameter (branches.py reads them).
+SIMPLE_TESTS = frozenset({ast.Name, ast.UnaryOp, ast.Compare, ast.BoolOp})
 # Callees that work on the file (or descriptor) given as their first argument: what they make is
 # judged by it (a ZipFile over a BytesIO does no disk IO; see ProjectIndex.evaluate).
 OPENS_ITS_FIRST_ARGUMENT = frozenset({"ZipFile", "TarFile", "mmap"})
@@ -108,6 +111,7 @@ class Function:
     return_annotation: Desc = None  # ("inst", desc) of `-> X`
     defaults: tuple = ()  # ((parameter, desc), ...): what a parameter is when a call leaves it out
     readied: tuple = ()  # ((readiness call, argument, later call), ...): see readiness.py
+    guards: tuple = ()  # ((call, ((parameter, op, operand, outcome), ...)), ...): see branches.py
     star: str = ""  # the name of `*args`, if any
     double_star: str = ""  # the name of `**kwargs`, if any
 
@@ -322,6 +326,7 @@ class _Summariser:
         self.augmented: list = []  # [(function qualname, class qualname, attribute)] of `self.x += ...`
         self.self_names: dict[str, str] = {}  # method qualname -> its instance parameter (`self`)
         self.call_nodes: dict = {}  # id(Call) -> its ast.Call, for the sizes of arguments (writes.py)
+        self.branching: set = set()  # functions with an `if` that may test a parameter (branches.py)
         self.iterables: dict = {}  # (line, col) of a function's `for` -> the desc of what it iterates (writes.py)
         # (function qualname, name) -> the expressions `name = ...` assigns in it, and the
         # statements that grow it (`name += ...`, `name.append(...)`), for writes.py
@@ -491,7 +496,8 @@ class _Summariser:
             col=node.col_offset,
             func=self.describe(node.func, scope),
             args=tuple(None if type(a) is ast.Starred else self.describe(a, scope) for a in node.args),
-            kwargs=tuple((k.arg, self.describe(k.value, scope)) for k in node.keywords if k.arg),
+            # `**mapping` is ("**", None): what it gives is not known
+            kwargs=tuple((k.arg, self.describe(k.value, scope)) if k.arg else ("**", None) for k in node.keywords),
             text=text,
             hint=hint,
             parent=parent,
@@ -747,6 +753,10 @@ class _Summariser:
                 self.enter_and_exit(node.item, scope)
             elif kind is _Branch:
                 self.branch(node, scope)
+            elif kind is ast.If and scope.kind == "function" and scope.qualname not in self.branching \
+                    and type(node.test) in SIMPLE_TESTS:
+                self.branching.add(scope.qualname)  # its tests of parameters are read once the walk is done
+                push((node, scope, parent))
             elif kind is ast.If and scope.kind == "function" and len(scope.locals) <= MAX_BRANCH_LOCALS \
                     and _binds_names(node):
                 state: list = [None, None]
@@ -830,6 +840,7 @@ class _Summariser:
         self.find_handles()
         self.find_writes()
         self.find_readiness()
+        self.find_guards()
         self.summary.imported = sorted(set(self.summary.imported))
         return self.summary
 
@@ -902,6 +913,15 @@ class _Summariser:
         for function in self.summary.functions.values():
             if any(c.hint in hints for c in function.calls):
                 function.readied = readied_calls(function.calls, self.call_nodes, hints)
+
+    def find_guards(self) -> None:
+        imports, module = self.summary.imports, self.module
+        for qualname in self.branching:
+            node = self.nodes[qualname][0]
+            function = self.summary.functions[qualname]
+            params = frozenset(function.params) - {self.self_names.get(qualname, "")}
+            if params:
+                function.guards = call_guards(node, function.calls, params, imports, module)
 
     def augment(self, node: ast.AugAssign, scope: _Scope) -> None:
         """`self.buf += data` in a method: the attribute grows (a counter `self.n += 1` does not)."""

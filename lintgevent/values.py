@@ -28,47 +28,15 @@ from __future__ import annotations
 import dataclasses
 import weakref
 
+from .arguments import argument_slot, passed, passed_params
 from .entrypoints import EntryPoints
 from .index import ProjectIndex, alternatives, is_test_module, join
 from .reach import Reachability
-from .summary import Call, FileSummary, Function
+from .summary import Call, FileSummary
 from .writes import DATA, MAX_HOPS
 
 MAX_ROUNDS = 4
 LITERALS = frozenset({"str", "strs", "const"})  # descriptors that are their own value
-
-
-def passed_params(function: Function) -> tuple:
-    """The parameters a call passes: all but `self` or `cls` of a method."""
-    if not function.cls or not function.params or any(d.text == "staticmethod" for d in function.decorators):
-        return function.params
-    return function.params[1:]
-
-
-def argument_slot(function: Function, call: Call, name: str) -> int | str:
-    """Where a call gives parameter `name`: its position among the call's arguments, else the name
-    (a keyword, or nothing)."""
-    params = passed_params(function)
-    if name in params and params.index(name) < len(call.args):
-        return params.index(name)
-    return name
-
-
-def _passed(target: Function, call: Call, wanted: str) -> tuple[list, bool]:
-    """(descriptors the call gives for parameter `wanted`, whether each is one element of
-    `*args`/`**kwargs`); the default when the call leaves it out."""
-    params = passed_params(target)
-    if wanted == target.star:
-        return list(call.args[len(params):]), True
-    if wanted == target.double_star:
-        return [desc for name, desc in call.kwargs if name not in params], True
-    slot = argument_slot(target, call, wanted)
-    if type(slot) is int:
-        return [call.args[slot]], False
-    given = [desc for name, desc in call.kwargs if name == wanted]
-    if given:
-        return given, False
-    return [desc for name, desc in target.defaults if name == wanted], False
 
 
 class Parameters:
@@ -114,7 +82,7 @@ class Parameters:
             offered, collected = list(decorated), False
             decorated = ()  # decorating runs at import time: with the calls that run
             for call, fs in calls:
-                descs, element = _passed(target, call, name)
+                descs, element = passed(target, call, name)
                 collected |= element
                 for desc in descs:
                     value = desc if desc is None or desc[0] in LITERALS else self.index.evaluate(desc, fs)

@@ -1416,3 +1416,80 @@ def test_oracledb_blocks_in_thick_mode_only_and_psycopg3_where_select_is_not_pat
         (tmp_path / name).mkdir()
         assert_markers(tmp_path / name, {"app.py": textwrap.dedent(server).format(
             patch=patch, thick=thick, oracle=oracle, postgres=postgres)})
+
+
+# ----------------------------------------------------------------------------------------------
+# Branches the callers rule out (branches.py)
+
+
+def test_a_literal_argument_prunes_the_branch_it_rules_out_one_call_deep(tmp_path):
+    assert_markers(tmp_path, {
+        "Procfile": "web: gunicorn -k gevent app:app\n",
+        "consts.py": 'STATIC = "static"\nLIVE = "live"\n',
+        "app.py": """
+            from flask import Flask, request
+            from consts import STATIC, LIVE
+            app = Flask(__name__)
+
+            def digest(data, index=False):
+                if index:
+                    append_index(data)
+                return hash(data)
+
+            def append_index(data):
+                with open("/var/index", "a") as out:  # error: GEV101
+                    out.write(str(data))  # error: GEV101
+
+            def load(kind, name):
+                if kind == STATIC:
+                    return name
+                with open(name) as source:  # error: GEV101
+                    return source.read()  # error: GEV101
+
+            def export(rows, dry_run):
+                if not dry_run:
+                    with open("/var/export", "w") as out:
+                        out.write(repr(rows))
+
+            @app.route("/digest")
+            def digest_route():
+                return str(digest(request.data))
+
+            @app.route("/digest/indexed")
+            def digest_indexed():
+                return str(digest(request.data, index=True))
+
+            @app.route("/static")
+            def static_page():
+                return load(STATIC, request.args["name"])
+
+            @app.route("/live")
+            def live_page():
+                return load(LIVE, request.args["name"])
+
+            @app.route("/export/preview")
+            def preview():
+                export([1, 2], dry_run=True)
+                return "ok"
+        """,
+    })
+
+
+@pytest.mark.parametrize("caller", [
+    "def passes_its_own(data, persist):\n    save(data, persist)\n\n@app.route('/a')\ndef a():\n"
+    "    passes_its_own(request.data, False)\n    return 'ok'\n",
+    "@app.route('/b')\ndef b():\n    options = {'persist': True}\n    save(request.data, **options)\n    return 'ok'\n",
+    "@app.route('/c')\ndef c():\n    save(request.data, persist=request.args.get('keep') == '1')\n    return 'ok'\n",
+], ids=["parameter-passed-on", "double-star", "computed"])
+def test_an_argument_that_is_not_a_literal_keeps_the_branch(tmp_path, caller):
+    head = textwrap.dedent("""
+        from flask import Flask, request
+        app = Flask(__name__)
+
+        def save(data, persist=False):
+            if persist:
+                with open("/var/data", "wb") as out:  # error: GEV101
+                    out.write(data)  # error: GEV301
+
+    """)
+    assert_markers(tmp_path, {"Procfile": "web: gunicorn -k gevent app:app\n", "app.py": head + caller})

@@ -163,9 +163,12 @@ def save(store: "BlobStore", name: str, where: Optional[Path] = None, spare: Pat
         spare.read_text()  # error: GEV101
 
 
+PLACES = {}  # filled at startup: what the calls pass is not known, the annotations say what it is
+
+
 @app.post("/blob/<name>")
 def blob(name):
-    save(None, name)
+    save(None, name, PLACES.get(name), spare=PLACES.get("spare"))
     return "ok"
 """,
         "storage.py": """
