@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 
 from .arguments import passed
-from .syntax import dotted
+from .syntax import child_nodes, dotted
 
 TERMINATORS = (ast.Return, ast.Raise)
 SKIPPED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -43,6 +43,20 @@ def _operand(node: ast.AST, imports: dict, module: str) -> tuple | None:
     head, _, rest = name.partition(".")
     base = imports.get(head, f"{module}.{head}")
     return ("ref", f"{base}.{rest}" if rest else base)
+
+
+def tested_names(test: ast.AST) -> list[str]:
+    """The names an `if` test may test in a way `_tests` reads (cheap: the summary asks at every `if`)."""
+    kind = type(test)
+    if kind is ast.Name:
+        return [test.id]
+    if kind is ast.UnaryOp:
+        return [test.operand.id] if type(test.operand) is ast.Name else []
+    if kind is ast.Compare:
+        return [side.id for side in (test.left, *test.comparators) if type(side) is ast.Name]
+    if kind is ast.BoolOp:
+        return [name for value in test.values for name in tested_names(value)]
+    return []
 
 
 def _tests(test: ast.AST, params: frozenset, imports: dict, module: str) -> list[tuple]:
@@ -87,7 +101,7 @@ def call_guards(node: ast.FunctionDef | ast.AsyncFunctionDef, calls: list, param
                 i = index.get((current.lineno, current.col_offset))
                 if i is not None:
                     found[i] = active
-            stack.extend(ast.iter_child_nodes(current))
+            stack.extend(child_nodes(current))
 
     # An explicit stack of [statements, tests they run under]: nesting deeper than Python's own
     # recursion limit is walked too.

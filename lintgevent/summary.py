@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from .catalog import load_catalog
 from .handles import RELEASE_HINTS, class_wrapped_attrs, function_escapes, parameters, wrapper_injection
-from .branches import call_guards
+from .branches import call_guards, tested_names
 from .readiness import readied_calls
 from .syntax import callee_text, child_nodes
 from .writes import GROW_METHODS, WRITE_HINTS, function_writes, grown_attributes, passing_calls
@@ -754,7 +754,8 @@ class _Summariser:
             elif kind is _Branch:
                 self.branch(node, scope)
             elif kind is ast.If and scope.kind == "function" and scope.qualname not in self.branching \
-                    and type(node.test) in SIMPLE_TESTS:
+                    and type(node.test) in SIMPLE_TESTS \
+                    and any(name in scope.function.params for name in tested_names(node.test)):
                 self.branching.add(scope.qualname)  # its tests of parameters are read once the walk is done
                 push((node, scope, parent))
             elif kind is ast.If and scope.kind == "function" and len(scope.locals) <= MAX_BRANCH_LOCALS \
