@@ -18,7 +18,7 @@ except ModuleNotFoundError:  # Python 3.10
 class BlockingCall:
     code: str
     pattern: str
-    blocks: str  # "always" | "never" | "unpatched:<module>" | "unless:<flag>"
+    blocks: str  # "always" | "never" | "unpatched:<module>" | "unless:<flag>" | "if:<flag>", or "a|b"
     why: str
     severity: str  # one of SEVERITIES: how long the call may hold the hub
     when: str = ""
@@ -73,6 +73,9 @@ class Catalog:
             for pattern in entry["match"]:
                 self.readiness[pattern] = Readiness(pattern, tuple(entry["descriptors"]), requires)
         self.readiness_hints = frozenset(pattern.rsplit(".", 1)[-1] for pattern in self.readiness)
+        # the last names of the calls a readiness check makes ready (entries with `readiness = true`)
+        self.readied_hints = frozenset(e.pattern.rsplit(".", 1)[-1] for entries in self.calls.values()
+                                       for e in entries if e.readiness)
         self.runners: dict[str, Runner] = {}
         for entry in data["runner"]:
             overrides = entry.get("arg_for", {})

@@ -87,7 +87,8 @@ def is_test_module(module: str) -> bool:
 
 
 # What a call makes that works on the file it is given (summary.OPENS_ITS_FIRST_ARGUMENT, `fileobj=`).
-FILE_WRAPPERS = frozenset({("ext", "<file>"), ("ext", "<archive>"), ("ext", "<mmap>")})
+MMAP = ("ext", "<mmap>")
+FILE_WRAPPERS = frozenset({("ext", "<file>"), ("ext", "<archive>"), MMAP})
 
 
 class ProjectIndex:
@@ -328,11 +329,10 @@ class ProjectIndex:
             result = self.call_result(self.evaluate(desc[1], fs))
             if len(desc) == 3 and result in FILE_WRAPPERS:
                 wrapped = self.evaluate(desc[2], fs)
-                if wrapped and wrapped[0] == "ext" and wrapped[1].startswith("<") and wrapped[1] != "<file>" \
-                        and result != ("ext", "<mmap>"):
+                if result == MMAP:  # a descriptor, not a file object: only -1, anonymous memory, is no file
+                    return ("ext", "<memfile>") if wrapped == ("const", -1) else result
+                if wrapped and wrapped[0] == "ext" and wrapped[1].startswith("<") and wrapped[1] != "<file>":
                     return wrapped  # a file or archive over memory or a socket stays what it wraps
-                if result == ("ext", "<mmap>") and wrapped == ("const", -1):
-                    return ("ext", "<memfile>")  # mmap(-1, n): anonymous memory, no file
             return result
         if kind == "item" or kind == "div" or kind == "iter":
             return self.element(self.evaluate(desc[1], fs), kind)

@@ -22,10 +22,11 @@ def _named(node: ast.AST) -> str:
     return dotted(node)
 
 
-def readied_calls(calls: list, nodes: dict, hints: frozenset) -> tuple:
-    """((readiness call, its argument position, later call), ...): a later call of the function
-    whose first argument or receiver is named as that argument of a possible readiness call
-    (`calls` in walk order; `nodes` maps id(Call) to its ast.Call)."""
+def readied_calls(calls: list, nodes: dict, hints: frozenset, readied: frozenset) -> tuple:
+    """((readiness call, its argument position, later call), ...): a later call of the function,
+    one whose last name is in `readied` (`read`, `recv`...), whose first argument or receiver is
+    named as that argument of a possible readiness call (one whose last name is in `hints`).
+    `calls` are in walk order; `nodes` maps id(Call) to its ast.Call."""
     pairs = []
     for first, call in enumerate(calls):
         if call.hint not in hints:
@@ -40,7 +41,7 @@ def readied_calls(calls: list, nodes: dict, hints: frozenset) -> tuple:
         if not named:
             continue
         for later in range(first + 1, len(calls)):
-            later_node = nodes.get(id(calls[later]))
+            later_node = nodes.get(id(calls[later])) if calls[later].hint in readied else None
             if later_node is None:
                 continue
             used = {_named(later_node.args[0]) if later_node.args else "",

@@ -221,12 +221,13 @@ def _is_main_test(test: ast.AST) -> bool:
 
 
 def _last_name(node: ast.AST) -> str:
+    """`name` of `name` or `anything.name`, "" for anything else."""
     return node.id if type(node) is ast.Name else node.attr if type(node) is ast.Attribute else ""
 
 
 def _named(node: ast.AST, name: str) -> bool:
     """`name` or `anything.name`, without walking the chain."""
-    return (type(node) is ast.Name and node.id == name) or (type(node) is ast.Attribute and node.attr == name)
+    return _last_name(node) == name
 
 
 class _Bind:
@@ -910,10 +911,11 @@ class _Summariser:
                     qualname, self_name, grown_attr, writes, self.iterables)
 
     def find_readiness(self) -> None:
-        hints = load_catalog().readiness_hints
+        catalog = load_catalog()
+        hints = catalog.readiness_hints
         for function in self.summary.functions.values():
             if any(c.hint in hints for c in function.calls):
-                function.readied = readied_calls(function.calls, self.call_nodes, hints)
+                function.readied = readied_calls(function.calls, self.call_nodes, hints, catalog.readied_hints)
 
     def find_guards(self) -> None:
         imports, module = self.summary.imports, self.module

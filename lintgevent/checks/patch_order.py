@@ -67,7 +67,8 @@ class _Effects:
                 break
             chain, effect = self.of_import(target, name, names, is_from, depth)
             if effect:
-                found = (module, *chain), effect if chain else f"{_statement(name, names, is_from)} (line {line}) {effect}"
+                how = effect if chain else f"{_statement(name, names, is_from)} (line {line}) {effect}"
+                found = ((module, *chain), how)
         self._modules[key] = found if found[1] else ((), "")
         return self._modules[key]
 
