@@ -8,6 +8,9 @@ from importlib import resources
 
 from .rules import SEVERITIES
 
+# Tags of the types that an opened file is folded into (opened.py pairs such a file with its uses).
+OPENED_TAGS = frozenset({"<file>", "<archive>", "<mmap>"})
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -56,6 +59,9 @@ class Catalog:
     def __init__(self, data: dict, digest: str):
         self.digest = digest
         self.types: dict[str, str] = data["types"]
+        # the last names of the calls that give an opened file: `open`, `ZipFile`, `mmap`...
+        self.opener_hints = frozenset(key[:-2].rsplit(".", 1)[-1] for key, tag in self.types.items()
+                                      if key.endswith("()") and tag in OPENED_TAGS)
         # pattern -> its entries, the ones with a `when` condition first (in file order), then the one without
         calls: dict[str, list[BlockingCall]] = {}
         for entry in data["call"]:

@@ -208,12 +208,12 @@ _ESCAPES = _Record(Escapes, tuple_of(_FLOW), tuple_of(_WITH), TREE)
 _CALL = _Record(Call, int, int, DESC, TREE, TREE, str, str, int, bool)
 _FUNCTION = _Record(Function, str, int, int, TREE, str, list_of(_CALL), list_of(_CALL), list_of(str),
                     list_of(TREE), tuple_of(_WRITE), tuple_of(_LOOP), tuple_of(_PASSED), list_of(DESC),
-                    list_of(DESC), DESC, TREE, TREE, TREE, str, str)
+                    list_of(DESC), DESC, TREE, TREE, TREE, TREE, str, str)
 _CLASS = _Record(ClassInfo, str, int, TREE, set_of_str, dict_of(DESC), list_of(_CALL))
 _SUMMARY = _Record(FileSummary, str, str, bool, dict_of(_FUNCTION), dict_of(_CLASS), dict_of(str), dict_of(DESC),
                    list_of(_CALL), list_of(TREE), bool, dict_of(_INJECTION), dict_of(_ESCAPES), dict_of(DESC),
                    list_of(TREE), list_of(str), list_of(TREE))
-_FINDING = _Record(Finding, str, int, int, str, str, str, TREE, str)
+_FINDING = _Record(Finding, str, int, int, str, str, str, TREE, str, TREE)
 _FILE_ERROR = _Record(FileError, str, str, int)
 _DEPLOYMENT = _Record(Deployment, bool, set_of_str, bool, bool, bool, list_of(str))
 _PROCESS = _Record(Process, str, str, _DEPLOYMENT, list_of(str))

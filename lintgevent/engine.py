@@ -21,13 +21,13 @@ from .index import ProjectIndex
 from .inference import ReceiverInference
 from .lines import in_characters
 from .processes import CELERY_WORKER, Process, ProcessFinder
-from .rules import without_superseded
+from .rules import RULES, without_superseded
 from . import values
 from .sources import SourceError, import_root, parse_source, python_files, read_source
 from .summary import FileSummary, summarise
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 21
+CACHE_FORMAT = 22
 
 
 @dataclass
@@ -161,8 +161,9 @@ def _check(summaries: list[FileSummary], project_root: str, config: Config,
     entries = EntryPoints(index, deployments, celery_gevent=any(p.launcher == CELERY_WORKER for p in processes))
     reach = values.solve(index, entries, entries.collect(config.entry_points, config.test_entry_points))
     inference = ReceiverInference()
-    findings = list(blocking.check(index, reach, deployments, inference))
-    findings.extend(writes.check(index, reach, deployments, inference))
+    findings = list(writes.check(index, reach, deployments, inference))
+    refined = frozenset((f.path, f.line, f.col) for f in findings if blocking.FILE_IO in RULES[f.code].supersedes)
+    findings.extend(blocking.check(index, reach, deployments, inference, refined))
     findings.extend(handles.check(index, entries, deployments))
     findings.extend(request_context.check(index, reach, entries, deployments))
     findings.extend(patch_order.check(index, deployments))

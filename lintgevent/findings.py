@@ -19,6 +19,8 @@ class Finding:
     fix: tuple = ()
     # "low" | "medium" | "high": the catalog entry's for a blocking call, else the rule's
     severity: str = ""
+    # the other lines it reports on (the calls on a file it opens): `# noqa` on any of them silences it
+    lines: tuple = ()
 
     def __post_init__(self):
         if not self.severity:

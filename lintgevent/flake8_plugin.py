@@ -69,6 +69,7 @@ class Plugin:
     use_cache = True
     wanted = True  # is any GEV code selected in this flake8 run?
     unused_noqa = False  # is the unused-noqa report selected?
+    noqa = True  # does flake8 honour `# noqa` (no `--disable-noqa`)?
 
     def __init__(self, tree: Any, filename: str):
         self.filename = filename
@@ -102,6 +103,7 @@ class Plugin:
             "min_severity": options.lintgevent_min_severity,
         }
         cls.use_cache = not options.lintgevent_no_cache
+        cls.noqa = not options.disable_noqa
         decisions = DecisionEngine(options)
         cls.wanted = any(decisions.decision_for(code) is Decision.Selected for code in RULES)
         cls.unused_noqa = (decisions.decision_for(UNUSED_NOQA) is Decision.Selected
@@ -134,5 +136,6 @@ class Plugin:
         if not asked_for([path], root, config):
             return
         findings, broken = by_path.get(path, ([], []))
-        for finding in reported(findings, [path], root, config, broken, flake8_decides=self.unused_noqa):
+        for finding in reported(findings, [path], root, config, broken, flake8_decides=self.unused_noqa,
+                                flake8_noqa=self.noqa):
             yield finding.line, finding.col, finding.shown, type(self)

@@ -68,6 +68,12 @@ class NoqaMap:
             return False
         return not directive.codes or code in directive.codes or code.startswith(directive.codes)
 
+    def silences(self, finding: Finding, other_lines_only: bool = False) -> bool:
+        """A comment on its line or on one of the other lines it reports on (the calls on a file it
+        opens) silences it.  `other_lines_only`: flake8 looks at its line itself."""
+        lines = finding.lines if other_lines_only else (finding.line, *finding.lines)
+        return any(self.suppresses(line, finding.code) for line in lines)
+
 
 def noqa_map(path: str, data: bytes | None = None) -> NoqaMap:
     """The file's map, read as flake8 reads it (its declared encoding); an unreadable file has none."""
@@ -87,7 +93,8 @@ def unused_directives(path: str, noqa: NoqaMap, findings: list[Finding]) -> list
         return []
     codes_at: dict[int, set[str]] = {}
     for finding in findings:
-        codes_at.setdefault(finding.line, set()).add(finding.code)
+        for line in (finding.line, *finding.lines):
+            codes_at.setdefault(line, set()).add(finding.code)
     out = []
     for directive in noqa.directives:
         here = {code for line in directive.lines for code in codes_at.get(line, ())}

@@ -106,18 +106,25 @@ def sarif(findings: list[Finding], errors: Sequence[FileError] = (), notices: Se
     root = repository_root()
     codes = sorted({f.code for f in findings})
     index = {code: i for i, code in enumerate(codes)}
-    results = [{
-        "ruleId": f.code,
-        "ruleIndex": index[f.code],
-        "level": SARIF_LEVELS[f.severity],
-        "rank": SARIF_RANKS[f.severity],
-        "message": {"text": f.message},
-        "properties": {"severity": f.severity},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": _artifact_location(f.path, root),
-            "region": {"startLine": f.line, "startColumn": f.col + 1},
-        }}],
-    } for f in findings]
+    results = []
+    for f in findings:
+        artifact = _artifact_location(f.path, root)
+        result = {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": SARIF_LEVELS[f.severity],
+            "rank": SARIF_RANKS[f.severity],
+            "message": {"text": f.message},
+            "properties": {"severity": f.severity},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": artifact,
+                "region": {"startLine": f.line, "startColumn": f.col + 1},
+            }}],
+        }
+        if f.lines:  # the calls on the file it opens
+            result["relatedLocations"] = [{"id": number, "physicalLocation": {
+                "artifactLocation": artifact, "region": {"startLine": line}}} for number, line in enumerate(f.lines)]
+        results.append(result)
     notifications = [{
         "level": "error",
         "message": {"text": f"could not be checked: {e.reason}"},

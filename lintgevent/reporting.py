@@ -27,11 +27,13 @@ def not_analysed(error: FileError) -> Finding:
 
 def reported(findings: list[Finding], files: list[str], root: str, config: Config,
              errors: list[FileError] = (), noqa_maps: dict[str, NoqaMap] | None = None,
-             flake8_decides: bool | None = None) -> list[Finding]:
+             flake8_decides: bool | None = None, flake8_noqa: bool = True) -> list[Finding]:
     """The findings in `files` a user sees, with GEV001 for the files of `errors`.  Through flake8
-    (`flake8_decides`: whether its own selection wants GEV002), flake8 applies `# noqa` and the
-    codes that are off by default itself.  Findings below `min-severity` are left out (GEV001
-    is high: a file nothing was checked in always shows)."""
+    (`flake8_decides`: whether its own selection wants GEV002), flake8 applies the codes that are
+    off by default and `# noqa` on a finding's line itself; the comments on the other lines a
+    finding reports on are applied here unless flake8 has `--disable-noqa` (`flake8_noqa` False).
+    Findings below `min-severity` are left out (GEV001 is high: a file nothing was checked in
+    always shows)."""
     lowest = severity_rank(config.min_severity)
     findings = [f for f in [*findings, *(not_analysed(e) for e in errors)] if severity_rank(f.severity) >= lowest]
     selection = config.selection(root, default_ignored=()) if flake8_decides is not None else config.selection(root)
@@ -42,7 +44,7 @@ def reported(findings: list[Finding], files: list[str], root: str, config: Confi
             by_path[finding.path].append(finding)
     maps = noqa_maps if noqa_maps is not None else {}
     look_for_unused = selection.wants_anywhere(UNUSED_NOQA) if flake8_decides is None else flake8_decides
-    apply_noqa = flake8_decides is None
+    through_flake8 = flake8_decides is not None
     out = []
     for path in (files if look_for_unused else by_path):
         here = by_path.get(path, [])
@@ -53,5 +55,5 @@ def reported(findings: list[Finding], files: list[str], root: str, config: Confi
         noqa = maps[path]
         candidates = here + (unused_directives(path, noqa, here) if look_for_unused else [])
         out.extend(f for f in candidates if selection.wants(f.code, path)
-                   and not (apply_noqa and noqa.suppresses(f.line, f.code)))
+                   and not ((flake8_noqa or not through_flake8) and noqa.silences(f, through_flake8)))
     return sorted(out)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from .catalog import load_catalog
 from .handles import RELEASE_HINTS, class_wrapped_attrs, function_escapes, parameters, wrapper_injection
 from .branches import call_guards, tested_names
+from .opened import opened_files
 from .readiness import readied_calls
 from .syntax import callee_text, child_nodes
 from .writes import GROW_METHODS, WRITE_HINTS, function_writes, grown_attributes, passing_calls
@@ -112,6 +113,7 @@ class Function:
     defaults: tuple = ()  # ((parameter, desc), ...): what a parameter is when a call leaves it out
     readied: tuple = ()  # ((readiness call, argument, later call), ...): see readiness.py
     guards: tuple = ()  # ((call, ((parameter, op, operand, outcome), ...)), ...): see branches.py
+    opened: tuple = ()  # ((opening call, (calls using the file, ...), (line, col) of its `with`), ...): opened.py
     star: str = ""  # the name of `*args`, if any
     double_star: str = ""  # the name of `**kwargs`, if any
 
@@ -842,6 +844,7 @@ class _Summariser:
         self.find_handles()
         self.find_writes()
         self.find_readiness()
+        self.find_opened()
         self.find_guards()
         self.summary.imported = sorted(set(self.summary.imported))
         return self.summary
@@ -916,6 +919,13 @@ class _Summariser:
         for function in self.summary.functions.values():
             if any(c.hint in hints for c in function.calls):
                 function.readied = readied_calls(function.calls, self.call_nodes, hints, catalog.readied_hints)
+
+    def find_opened(self) -> None:
+        hints = load_catalog().opener_hints
+        for qualname, (node, _, _) in self.nodes.items():
+            function = self.summary.functions[qualname]
+            if any(c.hint in hints for c in function.calls):
+                function.opened = opened_files(node, function.calls, self.call_nodes, hints)
 
     def find_guards(self) -> None:
         imports, module = self.summary.imports, self.module

@@ -92,8 +92,8 @@ def write_sn_file(path, data):
         f.write(data)
 """
 SEED_CHAIN = "route POST /cdkey_mana -> CodeGenerator.generate -> write_sn_file"
-SEED_MESSAGE = (f"GEV101 blocking file IO `gzip.open` on a request path ({SEED_CHAIN}); "
-                "offload it with gevent's threadpool")
+SEED_MESSAGE = (f"GEV101 blocking file IO `gzip.open`, then `f.write` at line 12, on a request path ({SEED_CHAIN}); "
+                "offload the open and these calls together, in one function run by gevent's threadpool")
 SEED_LINE = f"{os.path.join('app', 'gen_op.py')}:11:10: {SEED_MESSAGE} [high]"
 
 
@@ -202,7 +202,7 @@ def test_json_format(tmp_path, run):
     data = report["findings"]
     assert len(data) == 3
     for item in data:
-        assert set(item) == {"path", "line", "col", "code", "message", "chain", "severity"}
+        assert set(item) == {"path", "line", "col", "code", "message", "chain", "severity", "lines"}
         assert item["path"] == "app.py"
         assert item["message"].startswith(item["code"] + " ")
         assert item["chain"] == "route POST /mixed"
@@ -416,18 +416,14 @@ def test_seed_003_message(tmp_path, run):
     code, out, err = check(run)
     assert code == 1
     assert err == ""
-    assert out == [
-        SEED_LINE,
-        f"{os.path.join('app', 'gen_op.py')}:12:9: GEV101 blocking file IO `f.write` on a request path "
-        f"({SEED_CHAIN}); offload it with gevent's threadpool [medium]",
-    ]
+    assert out == [SEED_LINE]  # the write is on the file the open gives: one finding, at the open
 
 
 def test_seed_003_message_in_json(tmp_path, run):
     seed_project(tmp_path)
     data = json.loads("\n".join(check(run, "--format", "json")[1]))["findings"]
     assert data[0] == {"path": os.path.join("app", "gen_op.py"), "line": 11, "col": 10, "code": "GEV101",
-                       "message": SEED_MESSAGE, "chain": SEED_CHAIN, "severity": "high"}
+                       "message": SEED_MESSAGE, "chain": SEED_CHAIN, "severity": "high", "lines": [12]}
 
 
 def test_one_file_is_checked_against_the_whole_project(tmp_path, run, monkeypatch):

@@ -29,10 +29,12 @@ def report():
     os.system("true")
     return build()
 """
+# Two findings of their own: the read is of another file (one opened at import time) than the open's.
 REPORTS = """\
 def build():
     with open("/srv/report.txt") as handle:
-        return handle.read()
+        return FOOTER.read() + handle.name
+FOOTER = open("/srv/footer.txt")
 """
 EVERYTHING = {"web.py:11:5: GEV102", "reports.py:2:10: GEV101", "reports.py:3:16: GEV101"}
 
@@ -320,6 +322,21 @@ def test_noqa_is_parsed_as_flake8_parses_it(tmp_path, capsys, monkeypatch, comme
     assert flake8_found(tmp_path, ".") == expected
 
 
+def test_noqa_on_a_call_on_the_opened_file_silences_the_finding_at_the_open_in_both_front_ends(
+        tmp_path, capsys, monkeypatch):
+    opened = 'def build():\n    with open("/srv/report.txt") as handle:\n        return handle.read()  {comment}\n'
+    project(tmp_path, {"web.py": WEB, "reports.py": opened.format(comment="# noqa: GEV101")})
+    monkeypatch.chdir(tmp_path)
+    web_only = {"web.py:11:5: GEV102"}
+    assert check(capsys)[1] == flake8_found(tmp_path, ".") == web_only
+    assert check(capsys, "--extend-select", "GEV002")[1] == flake8_found(tmp_path, "--extend-select", "GEV002", ".") \
+        == web_only, "the comment silences a finding: it is not unused"
+    everything = web_only | {"reports.py:2:10: GEV101"}
+    assert flake8_found(tmp_path, "--disable-noqa", ".") == everything
+    project(tmp_path, {"reports.py": opened.format(comment="# noqa: GEV102")})
+    assert check(capsys)[1] == flake8_found(tmp_path, ".") == everything
+
+
 def test_a_noqa_covers_the_lines_of_a_multiline_string_as_in_flake8(tmp_path, capsys, monkeypatch):
     reports = 'def build():\n    return open("""/srv/\nreport.txt""").read()  # noqa: GEV101\n'
     project(tmp_path, {"web.py": WEB, "reports.py": reports})
@@ -393,7 +410,7 @@ def test_flake8_noqa_on_its_own_line_silences_the_whole_file_in_both_front_ends(
 def test_noqa_stays_on_its_line_after_characters_that_splitlines_breaks_at(tmp_path, capsys, monkeypatch,
                                                                           separator):
     reports = (f'def build():\n    note = "a{separator}b"\n    with open("/srv/report.txt") as handle:  # noqa: GEV101\n'
-               f'        return handle.read()\n')
+               f'        return FOOTER.read() + handle.name\nFOOTER = open("/srv/footer.txt")\n')
     project(tmp_path, {"web.py": WEB, "reports.py": reports})
     monkeypatch.chdir(tmp_path)
     expected = {"web.py:11:5: GEV102", "reports.py:4:16: GEV101"}

@@ -64,10 +64,9 @@ def test_chain_across_modules_reads_like_the_incident(tmp_path):
         """,
     })
     assert messages(tmp_path) == {
-        ("app/operate/gen_op.py", 5): "GEV101 blocking file IO `gzip.open` on a request path (route POST /cdkey_mana"
-                                      " -> CodeGenerator.generate -> write_sn_file); offload it with gevent's threadpool",
-        ("app/operate/gen_op.py", 6): "GEV101 blocking file IO `fh.write` on a request path (route POST /cdkey_mana"
-                                      " -> CodeGenerator.generate -> write_sn_file); offload it with gevent's threadpool",
+        ("app/operate/gen_op.py", 5): "GEV101 blocking file IO `gzip.open`, then `fh.write` at line 6, on a request "
+                                      "path (route POST /cdkey_mana -> CodeGenerator.generate -> write_sn_file); "
+                                      "offload the open and these calls together, in one function run by gevent's threadpool",
     }
 
 
@@ -1308,7 +1307,7 @@ def test_a_streamed_response_loop_yields_only_where_socket_is_patched(tmp_path):
             resp = requests.get("http://127.0.0.1:7000/big", stream=True)  # error: GEV104
             with open("/tmp/big", "wb") as out:  # error: GEV101
                 for chunk in resp.iter_content(65536):{loop}
-                    out.write(chunk)  # error: GEV101
+                    out.write(chunk)
             start_response("200 OK", [])
             return [b"ok"]
 
@@ -1438,13 +1437,13 @@ def test_a_literal_argument_prunes_the_branch_it_rules_out_one_call_deep(tmp_pat
 
             def append_index(data):
                 with open("/var/index", "a") as out:  # error: GEV101
-                    out.write(str(data))  # error: GEV101
+                    out.write(str(data))
 
             def load(kind, name):
                 if kind == STATIC:
                     return name
                 with open(name) as source:  # error: GEV101
-                    return source.read()  # error: GEV101
+                    return source.read()
 
             def export(rows, dry_run):
                 if not dry_run:
@@ -1493,3 +1492,150 @@ def test_an_argument_that_is_not_a_literal_keeps_the_branch(tmp_path, caller):
 
     """)
     assert_markers(tmp_path, {"Procfile": "web: gunicorn -k gevent app:app\n", "app.py": head + caller})
+
+
+# ----------------------------------------------------------------------------------------------
+# A file opened and used in the same function: one finding, at the open
+
+
+def findings_of(root) -> dict:
+    result = analyse_project(str(root), load_config(str(root)), use_cache=False)
+    return {(os.path.relpath(f.path, root), f.line, f.code): f for f in result.findings}
+
+
+def test_a_file_opened_and_used_in_one_function_is_one_finding_at_the_open(tmp_path):
+    assert_markers(tmp_path, {
+        "Procfile": "web: gunicorn -k gevent app:app\n",
+        "app.py": """
+            import json
+            import shutil
+            from flask import Flask, request
+            app = Flask(__name__)
+            STATUS = {"ok": True}
+
+            @app.post("/save")
+            def save():
+                with open("/srv/out.json", "w") as fh:  # error: GEV101
+                    json.dump(STATUS, fh)
+                    fh.write("\\n")
+                    fh.flush()
+                return "ok"
+
+            @app.post("/copy")
+            def copy():
+                src = open("/srv/in", "rb")  # error: GEV101
+                shutil.copyfileobj(src, request.stream)
+                src.close()
+                return "ok"
+
+            @app.get("/two")
+            def two():
+                f = open("/srv/a")  # error: GEV101
+                first = f.read()
+                f = open("/srv/b")  # error: GEV101
+                return first + f.read()
+
+            @app.get("/rebound")
+            def rebound():
+                f = open("/srv/a")  # error: GEV101
+                f = g = open("/srv/b")  # error: GEV101
+                return f.read()  # error: GEV101
+        """,
+    })
+    found = findings_of(tmp_path)
+    saved = found[("app.py", 10, "GEV101")]
+    assert saved.lines == (11, 12, 13)
+    assert "`open`, then `json.dump`, `fh.write` and `fh.flush` at lines 11-13, on a request path" in saved.message
+    assert found[("app.py", 18, "GEV101")].severity == "high"  # the copy is high, the open medium
+    assert found[("app.py", 18, "GEV101")].lines == (19,)  # close() is no finding
+    assert found[("app.py", 25, "GEV101")].lines == (26,)
+    assert found[("app.py", 27, "GEV101")].lines == (28,)
+    assert found[("app.py", 32, "GEV101")].lines == ()  # two targets: f is bound again, not paired
+
+
+def test_a_handle_from_elsewhere_keeps_a_finding_per_call(tmp_path):
+    assert_markers(tmp_path, {
+        "Procfile": "web: gunicorn -k gevent app:app\n",
+        "app.py": """
+            from flask import Flask, request
+            app = Flask(__name__)
+
+            class Store:
+                def __init__(self):
+                    self.fh = open("/srv/store", "a")
+
+                def add(self):
+                    self.fh.write("added\\n")  # error: GEV101
+                    self.fh.flush()  # error: GEV101
+
+            STORE = Store()
+
+            def append(fh, line):
+                fh.write(line)  # error: GEV101
+
+            @app.post("/add")
+            def add():
+                STORE.add()
+                with open("/srv/log", "a") as log:  # error: GEV101
+                    append(log, "add")
+                    def later():
+                        log.write("nested")  # error: GEV101
+                    later()
+                return "ok"
+        """,
+    })
+    assert findings_of(tmp_path)[("app.py", 21, "GEV101")].lines == ()
+
+
+def test_an_unbounded_write_keeps_its_own_finding_and_leaves_the_open_alone(tmp_path):
+    assert_markers(tmp_path, {
+        "Procfile": "web: gunicorn -k gevent app:app\n",
+        "app.py": """
+            from flask import Flask, request
+            app = Flask(__name__)
+
+            @app.post("/upload")
+            def upload():
+                with open("/srv/upload", "wb") as fh:  # error: GEV101
+                    fh.write(request.get_data())  # error: GEV301
+                    fh.write(b"\\n")
+                return "ok"
+        """,
+    })
+    opened = findings_of(tmp_path)[("app.py", 7, "GEV101")]
+    assert opened.lines == (9,) and "then `fh.write` at line 9," in opened.message
+
+
+def test_a_small_file_named_by_a_literal_stays_low_with_its_reads(tmp_path):
+    write(tmp_path, {
+        "Procfile": "web: gunicorn -k gevent app:app\n",
+        "app.py": """
+            import io
+            import shutil
+            import zipfile
+            from flask import Flask
+            app = Flask(__name__)
+
+            @app.get("/config")
+            def config():
+                with open("config.json") as fh:
+                    return fh.read()
+
+            @app.get("/bundle")
+            def bundle():
+                with open("bundle.zip", "rb") as fh:
+                    archive = zipfile.ZipFile(fh)
+                    return archive.read("a")
+
+            @app.get("/copy")
+            def copy():
+                with open("bundle.zip", "rb") as fh:
+                    shutil.copyfileobj(fh, io.BytesIO())
+        """,
+    })
+    found = findings_of(tmp_path)
+    assert (found[("app.py", 10, "GEV101")].severity, found[("app.py", 10, "GEV101")].lines) == ("low", (11,))
+    # the archive is another object: its read keeps its own finding, and its own severity
+    assert (found[("app.py", 15, "GEV101")].severity, found[("app.py", 15, "GEV101")].lines) == ("low", ())
+    assert found[("app.py", 17, "GEV101")].severity == "high"
+    assert (found[("app.py", 21, "GEV101")].severity, found[("app.py", 21, "GEV101")].lines) == ("high", (22,))

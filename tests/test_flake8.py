@@ -30,7 +30,9 @@ def nightly():
 HELPERS = """\
 def save(data):
     with open("/srv/out", "w") as fh:
-        fh.write(data)  # noqa:GEV1
+        fh.write(data)
+    log = open("/srv/log", "a")  # noqa:GEV1
+    log.write(data)
 """
 
 
@@ -52,8 +54,8 @@ def flake8(cwd, *args):
 def test_cross_module_finding_through_flake8_with_noqa(project):
     code, lines = flake8(project, "--select", "GEV", ".")
     assert code == 1
-    assert lines == ["./helpers.py:2:10: GEV101 blocking file IO `open` on a request path "
-                     "(route GET /a -> save); offload it with gevent's threadpool [medium]"]
+    assert lines == ["./helpers.py:2:10: GEV101 blocking file IO `open`, then `fh.write` at line 3, on a request "
+                     "path (route GET /a -> save); offload the open and these calls together, in one function run by gevent's threadpool [medium]"]
 
 
 def test_select_ignore_and_extend_select(project):

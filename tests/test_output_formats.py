@@ -183,3 +183,32 @@ def test_fix_reads_noqa_on_the_findings_own_line_after_a_line_separator(tmp_path
     write(tmp_path, {"app.py": source})
     assert run("fix", "--no-cache") == (0, [], "")
     assert (tmp_path / "app.py").read_text(encoding="utf-8") == source
+
+
+# -- a file opened and used: one finding, the lines of its calls in every format -------------------
+
+OPENED = PATCHED_APP_HEAD + """
+
+@app.route("/save")
+def save():
+    with open("/srv/out", "w") as fh:
+        fh.write("a")
+        fh.flush()
+    return "ok"
+"""
+
+
+def test_the_calls_on_an_opened_file_are_its_lines_in_json_and_related_locations_in_sarif(tmp_path, run):
+    write(tmp_path, {"app.py": OPENED})
+    line = OPENED.split("\n").index('    with open("/srv/out", "w") as fh:') + 1
+    code, out, _ = check(run)
+    assert code == 1 and len(out) == 1
+    assert f"`open`, then `fh.write` and `fh.flush` at lines {line + 1}-{line + 2}," in out[0]
+    [finding] = json.loads("\n".join(check(run, "--format", "json")[1]))["findings"]
+    assert (finding["line"], finding["lines"]) == (line, [line + 1, line + 2])
+    log = json.loads("\n".join(check(run, "--format", "sarif")[1]))
+    validate_sarif(log)
+    [result] = log["runs"][0]["results"]
+    assert [r["physicalLocation"]["region"]["startLine"] for r in result["relatedLocations"]] == [line + 1, line + 2]
+    assert [r["physicalLocation"]["artifactLocation"] for r in result["relatedLocations"]] == \
+        [result["locations"][0]["physicalLocation"]["artifactLocation"]] * 2

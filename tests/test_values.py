@@ -90,7 +90,7 @@ def start(cmd):
 class Store:
     def put(self, data):
         with open("/srv/jobs.log", "a") as log:  # error: GEV101
-            log.write(data)  # error: GEV101
+            log.write(data)
 
 
 class Registry:
@@ -175,7 +175,7 @@ def blob(name):
 class BlobStore:
     def put(self, name, data):
         with open("/srv/blobs/" + name, "wb") as fh:  # error: GEV101
-            fh.write(data)  # error: GEV101
+            fh.write(data)
 """,
     }
     assert_markers(tmp_path, files)
@@ -223,7 +223,7 @@ class Archive:
 class Settings:
     def reload(self):
         with open("/etc/app.ini") as fh:  # error: GEV101
-            return fh.read()  # error: GEV101
+            return fh.read()
 """,
         "config.py": """
 from services import Archive
@@ -319,13 +319,13 @@ class DiskStore:
 
     def put(self, name, data):
         with open(self.root + "/" + name, "wb") as fh:  # error: GEV101
-            fh.write(data)  # error: GEV101
+            fh.write(data)
 
 
 class ArchiveStore:
     def put(self, name, data):
         with open("/srv/archive/" + name, "wb") as fh:  # error: GEV101
-            fh.write(data)  # error: GEV101
+            fh.write(data)
 
 
 class MemoryStore:
@@ -435,7 +435,7 @@ class Journal:
 
     def append(self, line):
         with open("/srv/journal", "a") as fh:  # error: GEV101
-            fh.write(line)  # error: GEV101
+            fh.write(line)
 """,
     }
     assert_markers(tmp_path, files)
@@ -464,7 +464,7 @@ def save():
 class Disk:
     def write(self, data):
         with open("/srv/data", "ab") as fh:  # error: GEV101
-            fh.write(data)  # error: GEV101
+            fh.write(data)
 
 
 class Store:
@@ -568,7 +568,7 @@ def put():
 class DiskStore:
     def put(self, data):
         with open("/srv/store", "ab") as fh:  # error: GEV101
-            fh.write(data)  # error: GEV101
+            fh.write(data)
 
 
 def build(kind):
@@ -609,7 +609,7 @@ import shutil
 class Disk:
     def store(self, data):
         with open("/srv/blob", "wb") as fh:  # error: GEV101
-            fh.write(data)  # error: GEV101
+            fh.write(data)
 
 
 class Memory:
@@ -693,7 +693,7 @@ def export_all():
 class FileSink:
     def write(self, rows):
         with open("/srv/export.csv", "a") as fh:  # error: GEV101
-            fh.write(str(rows))  # error: GEV101
+            fh.write(str(rows))
 
 
 class MemorySink:
@@ -891,7 +891,7 @@ import io
 class CsvFileWriter:
     def flush_forever(self):
         with open("/srv/stats.csv", "a") as fh:  # error: GEV101
-            fh.flush()  # error: GEV101
+            fh.flush()
 
 
 class NullWriter:
@@ -950,7 +950,7 @@ class Orders:
 class DiskStore:
     def put(self, data):
         with open("/srv/orders", "ab") as fh:  # error: GEV101
-            fh.write(data)  # error: GEV101
+            fh.write(data)
 
 
 class Settings:
@@ -1090,7 +1090,8 @@ def open_log():
     assert "`open_log(...).write` (open_log(...): <file>, returned by open_log)" in found[("app/web.py", 17)]
     assert "Settings.reload (settings: Settings, annotated)" in found[("app/service.py", 18)]
     assert "Ledger.add (state.ledger: Ledger, assigned in app/main.py)" in found[("app/service.py", 23)]
-    assert "(fh:" not in found[("app/service.py", 13)], "a value made in the same function needs no words"
+    assert "then `fh.write` at line 13," in found[("app/service.py", 12)] and ("app/service.py", 13) not in found
+    assert "(fh:" not in found[("app/service.py", 12)], "a value made in the same function needs no words"
 
 
 # -- offload decorators ---------------------------------------------------------------------------
@@ -1284,7 +1285,7 @@ def reindex():
 class SearchIndex:
     def rebuild_index(self):
         with open("/srv/index", "w") as fh:  # error: GEV101
-            fh.write("")  # error: GEV101
+            fh.write("")
 
 
 class DiskCache:
@@ -1432,7 +1433,7 @@ StreamServer(("127.0.0.1", 7000), handle).serve_forever()
 class Journal:
     def append(self, data):
         with open("/srv/journal", "ab") as fh:  # error: GEV101
-            fh.write(data)  # error: GEV101
+            fh.write(data)
 
 
 class Memory:

@@ -56,18 +56,18 @@ def a(codes, rows, src, big):
 @app.route("/b", methods=["POST"])
 def b(name, row, big, rows):
     with open("/tmp/c", "w") as fh:  # error: GEV101
-        fh.write("literal\\n")  # error: GEV101
-        fh.write(f"{name}: {len(rows)}\\n")  # error: GEV101
-        fh.write("%s\\n" % name)  # error: GEV101
-        fh.write(big[:1024])  # error: GEV101
-        fh.write(big[4096:4096 + CHUNK])  # error: GEV101
-        fh.write(",".join(["a", "b"]))  # error: GEV101
-        fh.write(big)  # error: GEV101
-        fh.write(request.stream.read(65536))  # error: GEV101
-        json.dump({"name": name}, fh)  # error: GEV101
-        json.dump(row, fh)  # error: GEV101
+        fh.write("literal\\n")
+        fh.write(f"{name}: {len(rows)}\\n")
+        fh.write("%s\\n" % name)
+        fh.write(big[:1024])
+        fh.write(big[4096:4096 + CHUNK])
+        fh.write(",".join(["a", "b"]))
+        fh.write(big)
+        fh.write(request.stream.read(65536))
+        json.dump({"name": name}, fh)
+        json.dump(row, fh)
         for item in rows:  # error: GEV302
-            fh.write(",".join(str(v) for v in item) + "\\n")  # error: GEV101
+            fh.write(",".join(str(v) for v in item) + "\\n")
 """})
 
 
@@ -113,63 +113,63 @@ def flush(row):
 def a(rows, n, sock, conn):
     with open("/tmp/a", "w") as fh:  # error: GEV101
         for row in rows:  # error: GEV302
-            fh.write(row)  # error: GEV101
+            fh.write(row)
         for i in range(n):  # error: GEV302
-            fh.write("x")  # error: GEV101
+            fh.write("x")
         for row in conn.execute("SELECT code FROM codes"):  # error: GEV302
-            fh.write(row[0])  # error: GEV101
+            fh.write(row[0])
         while True:  # error: GEV302
             chunk = request.stream.read(65536)
             if not chunk:
                 break
-            fh.write(chunk)  # error: GEV101
+            fh.write(chunk)
         for row in rows:  # error: GEV302
-            fh.write(row)  # error: GEV101
+            fh.write(row)
             gevent.sleep(0)
         for row in rows:  # error: GEV302
-            fh.write(row)  # error: GEV101
+            fh.write(row)
             gevent.sleep()
         for field in FIELDS:
-            fh.write(field)  # error: GEV101
+            fh.write(field)
         for i in range(10):
-            fh.write("x")  # error: GEV101
+            fh.write("x")
         for name in ("a", "b"):
-            fh.write(name)  # error: GEV101
+            fh.write(name)
         for row in rows:  # error: GEV302
             for field in FIELDS:
-                fh.write(row[field])  # error: GEV101
+                fh.write(row[field])
         for row in rows:  # error: GEV302
             for part in row:
-                fh.write(part)  # error: GEV101
+                fh.write(part)
             gevent.sleep(0)
         for batch in rows:
             for row in batch():  # error: GEV302
-                fh.write(row)  # error: GEV101
+                fh.write(row)
 
 
 @app.route("/b", methods=["POST"])
 def b(rows, delay):
     with open("/tmp/b", "w") as fh:  # error: GEV101
         for row in rows:
-            fh.write(row)  # error: GEV101
+            fh.write(row)
             gevent.idle()
         for row in rows:
-            fh.write(row)  # error: GEV101
+            fh.write(row)
             gevent.sleep(0.001)
         for row in rows:
-            fh.write(row)  # error: GEV101
+            fh.write(row)
             gevent.sleep(delay)
         for row in rows:
-            fh.write(row)  # error: GEV101
+            fh.write(row)
             time.sleep(0.01)
         for row in rows:
-            fh.write(row)  # error: GEV101
+            fh.write(row)
             AUDIT.sendall(row)
         for row in rows:
-            fh.write(row)  # error: GEV101
+            fh.write(row)
             requests.post("http://audit/", data=row)
         for row in rows:
-            fh.write(row)  # error: GEV101
+            fh.write(row)
             flush(row)
 """})
 
@@ -180,7 +180,7 @@ def test_a_sleep_of_zero_is_named_in_the_message_and_why_it_does_not_count(tmp_p
 def a(rows):
     with open("/tmp/a", "w") as fh:  # error: GEV101
         for row in rows:  # error: GEV302
-            fh.write(row)  # error: GEV101
+            fh.write(row)
             gevent.sleep(0)
 """})
     message = message_at(tmp_path, "app.py", "for row in rows")
@@ -201,7 +201,7 @@ import time
 def export(rows):
     with open("/tmp/a", "w") as fh:  # error: GEV101
         for row in rows:  # error: GEV302
-            fh.write(row)  # error: GEV101
+            fh.write(row)
             time.sleep(0.01)  # error: GEV104
 
 
@@ -297,17 +297,17 @@ def save_text(name, body=""):
 
 def save_literal(name, body):
     with open(name, "wb") as fh:  # error: GEV101
-        fh.write(body)  # error: GEV101
+        fh.write(body)
 
 
 def save_summary(name, line):
     with open(name, "w") as fh:  # error: GEV101
-        fh.write(line)  # error: GEV101
+        fh.write(line)
 
 
 def save_small(name, line):
     with open(name, "w") as fh:  # error: GEV101
-        fh.write(line)  # error: GEV101
+        fh.write(line)
 """,
     }
     assert_markers(tmp_path, files)
@@ -403,7 +403,7 @@ def keep(path, body):
 
 def note(path, text):
     with open(path, "w") as fh:  # error: GEV101
-        fh.write(text)  # error: GEV101
+        fh.write(text)
 """,
     }
     assert_markers(tmp_path, files)
@@ -459,7 +459,7 @@ def write_blob(name, data):
 
 def write_checked(name, data):
     with open(name, "wb") as fh:  # error: GEV101
-        fh.write(data)  # error: GEV101
+        fh.write(data)
 
 
 def write_relayed(name, data):
@@ -495,7 +495,7 @@ def offloaded(path, body):
 
 def direct(path, body):
     with open(path, "wb") as fh:  # error: GEV101
-        fh.write(body)  # error: GEV101
+        fh.write(body)
 """,
     }
     assert_markers(tmp_path, files)
@@ -533,7 +533,7 @@ class Buffer:
             fh.write("".join(self.rows))  # error: GEV301
             fh.writelines(self.rows)  # error: GEV301
             json.dump(self.rows, fh)  # error: GEV301
-            fh.write(f"{self.count} rows")  # error: GEV101
+            fh.write(f"{self.count} rows")
 
 
 class Spool:
@@ -554,7 +554,7 @@ class Fixed:
 
     def flush(self):
         with open("/tmp/fixed", "w") as fh:  # error: GEV101
-            json.dump(self.rows, fh)  # error: GEV101
+            json.dump(self.rows, fh)
 
 
 BUFFER = Buffer()
@@ -611,7 +611,7 @@ def trim():
         "store.py": """
 def keep(path, body):
     with open(path, "wb") as fh:  # error: GEV101
-        fh.write(body)  # error: GEV101
+        fh.write(body)
 """,
     }
     assert_markers(tmp_path, files)

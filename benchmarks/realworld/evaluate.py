@@ -14,7 +14,8 @@ directory (removed at the end unless --keep), and checked with this checkout's l
 (`python -m lintgevent check --no-cache --isolated --format json ...` with the checkout first
 on PYTHONPATH) from the sdist root, with the options apps.toml records.
 
-Findings are matched to the labels of labels.toml by (file, line, family), exactly: GEV101-105
+Findings are matched to the labels of labels.toml by (file, line, family), exactly (a finding
+at a file's open also reports the lines of the calls on that file it names): GEV101-105
 are family GEV1, GEV201-203 GEV2, GEV301-302 GEV3; other codes (GEV0xx, GEV401) are not
 scored. A label with verdict "blocks" is a true positive when a finding matches it and a
 false negative otherwise; a label with verdict "fine" is a false positive when a finding
@@ -225,12 +226,15 @@ def score(labels: list[dict], findings: list[dict]) -> dict:
     """Counts for one app: per family and totals, with the sites behind them."""
     reported = defaultdict(list)  # (file, line, family) -> findings
     other_codes = 0
+    shown = 0
     for f in findings:
         fam = family(f["code"])
         if fam is None:
             other_codes += 1
             continue
-        reported[(f["path"], f["line"], fam)].append(f)
+        shown += 1
+        for line in (f["line"], *f.get("lines", ())):  # a file's open reports the calls on it too
+            reported[(f["path"], line, fam)].append(f)
     labelled = {(lab["file"], lab["line"], lab["family"]): lab for lab in labels}
     counts = {fam: dict(tp=0, fn=0, fp=0, tn=0, unlabelled=0) for fam in FAMILIES}
     sites = dict(tp=[], fn=[], fp=[], tn=[], unlabelled=[])
@@ -250,7 +254,7 @@ def score(labels: list[dict], findings: list[dict]) -> dict:
         sites["unlabelled"].append(dict(file=key[0], line=key[1], family=key[2],
                                         codes=sorted({f["code"] for f in fs}),
                                         message=fs[0]["message"]))
-    return dict(counts=counts, sites=sites, other_codes=other_codes)
+    return dict(counts=counts, sites=sites, other_codes=other_codes, findings=shown, reported_sites=len(reported))
 
 
 SEVERITY_ORDER = ["", "low", "medium", "high"]
@@ -382,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{pct(macro['recall']):>6} {pct(macro['precision']):>9}")
     print("\nTP/FN: labelled blocks, reported/not; FP/TN: labelled fine, reported/not; "
           "unlab.: reported at an unlabelled site")
+    shown = sum(res["findings"] for res in results.values())
+    sites = sum(res["reported_sites"] for res in results.values())
+    print(f"findings shown (GEV1-GEV3): {shown}, reporting {sites} sites")
     for kind, title in (("tp", "true positives"), ("fp", "false positives")):
         counts = by_severity(results, kind)
         print(f"{title} by severity: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -402,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             entry_points=not args.no_entry_points,
             apps={name: dict(version=next(a["version"] for a in apps if a["name"] == name),
                              command=res["command"], errors=res["errors"],
-                             other_codes=res["other_codes"], total=res["total"] | ratios(res["total"]),
+                             other_codes=res["other_codes"], findings=res["findings"],
+                             reported_sites=res["reported_sites"], total=res["total"] | ratios(res["total"]),
                              families={f: c | ratios(c) for f, c in res["counts"].items()},
                              sites=res["sites"])
                   for name, res in results.items()},

@@ -11,7 +11,7 @@ from ..inference import ReceiverInference
 from ..provenance import explained_receiver
 from ..readiness import ready_calls
 from ..reach import Reachability, Site
-from ..rules import RULES
+from ..rules import RULES, severity_rank
 from ..summary import FileSummary
 
 OPEN_FILE_TAGS = frozenset({"<file>", "<memfile>", "<threadfile>", "<socket>"})
@@ -19,6 +19,9 @@ FILE_ARG_KEYWORDS = ("fp", "file", "fsrc", "fdst")
 PATH_KEYWORDS = ("filename", "file", "name", "path")
 A_FILE = ("ext", "<file>")
 WRITE_MODES = frozenset("wax+")
+FILE_IO = "GEV101"
+# The advice for a file opened and used in one function: offloading the open alone would leave its calls on the hub.
+TOGETHER = "offload the open and these calls together, in one function run by gevent's threadpool"
 
 
 def _path_argument(call) -> tuple | None:
@@ -94,28 +97,87 @@ def blocking_entry(site: Site, fs: FileSummary, index: ProjectIndex, inference: 
 
 
 def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deployment],
-          inference: ReceiverInference) -> Iterator[Finding]:
+          inference: ReceiverInference, refined: frozenset = frozenset()) -> Iterator[Finding]:
+    """`refined`: the (path, line, col) where a more specific rule reports instead of GEV101 (a
+    GEV301 write): such a call is not folded into the finding of the file it writes."""
     for key in reach.parent:
         fs = index.files[key[0]]
         deployment = deployments[fs.path]
         if not deployment.uses_gevent:
             continue
-        chain = None
-        # `open(p).read()`: both calls start at one position; one finding there, naming the inner call.
-        at_position: dict[tuple, Finding] = {}
         sites = reach.sites(key)
         function = fs.functions[key[1]]
         ready = ready_calls(function, sites, lambda s: site_names(s, fs, inference), index.catalog) \
             if function.readied else frozenset()
+        # `open(p).read()`: both calls start at one position; one finding there, naming the inner call.
+        found: dict[tuple, tuple[Site, BlockingCall]] = {}
         for position, site in enumerate(sites):
             entry = blocking_entry(site, fs, index, inference, deployment, position in ready)
-            if entry is None:
-                continue
-            chain = chain or reach.chain(key)
-            rule = RULES[entry.code]
-            how = explained_receiver(index, site.call, fs)
-            process = deployment.blocking_in(entry.blocks)
-            message = f"{entry.code} {describe(entry, site)}{how}{process} on a request path ({chain}); {rule.advice}"
-            position = (site.call.line, site.call.col, entry.code)
-            at_position[position] = Finding(fs.path, *position, message, chain, severity=entry.severity)
-        yield from at_position.values()
+            if entry is not None:
+                found[(site.call.line, site.call.col, entry.code)] = (site, entry)
+        if not found:
+            continue
+        uses = _uses_of_opened(fs.path, function, sites, found, refined)
+        chain = reach.chain(key)
+        for position, (site, entry) in found.items():
+            if position not in uses.folded:
+                yield _finding(index, fs, site, entry, deployment, chain, uses.of.get(position, ()))
+
+
+class _OpenedUses:
+    """The calls on a file opened in the function that are reported with its open (opened.py)."""
+
+    def __init__(self):
+        self.of: dict[tuple, list] = {}  # the open's position -> [(site, entry) of each use]
+        self.folded: set[tuple] = set()  # the uses' positions
+
+
+def _uses_of_opened(path: str, function, sites: list[Site], found: dict, refined: frozenset) -> _OpenedUses:
+    uses = _OpenedUses()
+    for opening, used, _ in function.opened:
+        call = sites[opening].call
+        at = (call.line, call.col, FILE_IO)
+        if at not in found:
+            continue
+        for index in used:
+            use = sites[index].call
+            position = (use.line, use.col, FILE_IO)
+            if position in found and position not in uses.folded and (path, use.line, use.col) not in refined:
+                uses.of.setdefault(at, []).append(found[position])
+                uses.folded.add(position)
+    return uses
+
+
+def _finding(index: ProjectIndex, fs: FileSummary, site: Site, entry: BlockingCall, deployment: Deployment,
+             chain: str, uses: list) -> Finding:
+    rule = RULES[entry.code]
+    how = explained_receiver(index, site.call, fs)
+    process = deployment.blocking_in(entry.blocks)
+    then = f", then {_operations(uses)}," if uses else ""
+    advice = TOGETHER if uses else rule.advice
+    message = f"{entry.code} {describe(entry, site)}{how}{process}{then} on a request path ({chain}); {advice}"
+    lines = tuple(sorted({use.call.line for use, _ in uses} - {site.call.line}))
+    return Finding(fs.path, site.call.line, site.call.col, entry.code, message, chain,
+                   severity=_severity(entry, [use_entry for _, use_entry in uses]), lines=lines)
+
+
+def _operations(uses: list) -> str:
+    """`fh.write` and `fh.flush` at lines 14-16"""
+    texts = list(dict.fromkeys(f"`{site.call.text}`" for site, _ in uses))
+    named = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+    lines = sorted({site.call.line for site, _ in uses})
+    runs: list[list[int]] = []
+    for line in lines:
+        if runs and line == runs[-1][-1] + 1:
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    spans = ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
+    return f"{named} at line{'s' if len(lines) > 1 else ''} {spans}"
+
+
+def _severity(opening: BlockingCall, uses: list[BlockingCall]) -> str:
+    """The highest of the open's and its uses'.  A file the catalog rates low at its open (named by
+    a literal and opened to read) is small: reads of unknown size (medium) on it are low too."""
+    severities = [opening.severity] + [u.severity for u in uses if opening.severity != "low" or u.severity == "high"]
+    return max(severities, key=severity_rank)

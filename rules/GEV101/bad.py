@@ -27,7 +27,7 @@ with open("/etc/exports/settings.json") as fh:
 @app.route("/reports/<name>")
 def show_report(name):
     with open(os.path.join(EXPORT_DIR, name)) as f:  # error: GEV101
-        body = f.read()  # error: GEV101
+        body = f.read()
     return body
 
 
@@ -36,7 +36,7 @@ def export_rows(name):
     rows = request.get_json()
     with gzip.open(os.path.join(EXPORT_DIR, name + ".csv.gz"), "wt") as gz:  # error: GEV101
         for row in rows:  # error: GEV302
-            gz.write(",".join(str(v) for v in row) + "\n")  # error: GEV101
+            gz.write(",".join(str(v) for v in row) + "\n")
     return jsonify(count=len(rows))
 
 
@@ -58,7 +58,7 @@ def upload():
 def append_audit(line):
     fd = os.open(AUDIT_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT)  # error: GEV101
     try:
-        os.write(fd, (line + "\n").encode())  # error: GEV101
+        os.write(fd, (line + "\n").encode())
     finally:
         os.close(fd)
 
@@ -76,7 +76,7 @@ def build_snapshot():
 def save_snapshot(state):
     path = os.path.join(EXPORT_DIR, "snapshot.json")
     with open(path, "w") as f:  # error: GEV101
-        json.dump(state, f)  # error: GEV101
+        json.dump(state, f)
     return path
 
 
@@ -88,7 +88,7 @@ def make_thumbnail(name):
 
 def write_thumbnail(path, data):
     with open(path, "wb") as f:  # error: GEV101
-        f.write(data)  # error: GEV101
+        f.write(data)
 
 
 # Offloaded: this function only ever runs in gevent's native threadpool.
