@@ -12,21 +12,24 @@ from lintgevent.reporting import reported
 from lintgevent.config_files import find_project_root
 from lintgevent.sources import python_files
 
-MARKER = re.compile(r"#\s*error:\s*(?P<codes>GEV\d+(?:\s*,\s*GEV\d+)*)")
+MARKER = re.compile(r"#\s*error:\s*(?P<codes>GEV\d+(?:\s*,\s*GEV\d+)*)(?:\s*\[(?P<severity>low|medium|high)\])?")
 MARKER_COMMENT = re.compile(r"[ \t]*#\s*error:\s*GEV\d+(?:\s*,\s*GEV\d+)*")
 
 
-def expected(path: str) -> set[tuple[str, int, str]]:
-    """(path, line, code) for every marker in a file."""
-    found = set()
+def _markers(path: str):
+    """(line, code, severity or None) of every marker in a file: `# error: GEV101 [low]`."""
     with open(path, "rb") as handle:
         for token in tokenize.tokenize(io.BytesIO(handle.read()).readline):
             if token.type == tokenize.COMMENT:
                 match = MARKER.search(token.string)
                 if match:
                     for code in re.split(r"\s*,\s*", match.group("codes")):
-                        found.add((path, token.start[0], code))
-    return found
+                        yield token.start[0], code, match.group("severity")
+
+
+def expected(path: str) -> set[tuple[str, int, str]]:
+    """(path, line, code) for every marker in a file."""
+    return {(path, line, code) for line, code, _ in _markers(path)}
 
 
 def expected_in(directory: str) -> set[tuple[str, int, str]]:
@@ -36,15 +39,26 @@ def expected_in(directory: str) -> set[tuple[str, int, str]]:
     return out
 
 
-def actual_in(directory: str, **overrides) -> set[tuple[str, int, str]]:
-    """What `lintgevent check` reports for the files below a directory, with the whole project
-    indexed and GEV002 (unused noqa, off by default) on."""
+def expected_severities_in(directory: str) -> dict[tuple[str, int, str], str]:
+    """(path, line, code) -> severity, for the markers that give one."""
+    return {(path, line, code): severity for path in python_files(os.path.abspath(directory), directory, [])
+            for line, code, severity in _markers(path) if severity}
+
+
+def reported_in(directory: str, **overrides) -> list:
+    """The findings `lintgevent check` reports for the files below a directory, with the whole
+    project indexed and GEV002 (unused noqa, off by default) on."""
     directory = os.path.abspath(directory)
     root = find_project_root(directory)
     config = load_config(root, {"extend_select": ["GEV002"], **overrides})
     result = analyse_project(root, config, use_cache=False)
     files = [path for path in result.files if path.startswith(directory + os.sep)]
-    return {(f.path, f.line, f.code) for f in reported(result.findings, files, root, config, result.errors)}
+    return reported(result.findings, files, root, config, result.errors)
+
+
+def actual_in(directory: str, **overrides) -> set[tuple[str, int, str]]:
+    """(path, line, code) of what `reported_in` gives."""
+    return {(f.path, f.line, f.code) for f in reported_in(directory, **overrides)}
 
 
 def unmarked(text: str) -> str:

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 from conftest import REPO
-from markers import actual_in, expected_in
+from markers import actual_in, expected_in, expected_severities_in, reported_in
 
 FIXTURES = os.path.join(REPO, "fixtures")
 PROJECTS = sorted(d for d in os.listdir(FIXTURES) if os.path.isdir(os.path.join(FIXTURES, d)))
@@ -15,6 +15,26 @@ PROJECTS = sorted(d for d in os.listdir(FIXTURES) if os.path.isdir(os.path.join(
 def test_findings_match_markers(project):
     directory = os.path.join(FIXTURES, project)
     assert actual_in(directory) == expected_in(directory)
+
+
+def test_the_severities_the_markers_give_are_the_findings_severities():
+    every = {}
+    for project in PROJECTS:
+        directory = os.path.join(FIXTURES, project)
+        wanted = expected_severities_in(directory)
+        if wanted:
+            found = {(f.path, f.line, f.code): f.severity for f in reported_in(directory)}
+            assert {key: found.get(key) for key in wanted} == wanted
+            every.update(wanted)
+    assert len(every) >= 6 and set(every.values()) == {"low", "medium", "high"}
+
+
+def test_min_severity_selects_in_both_front_ends_on_the_document_portal():
+    high = _run("lintgevent", "check", "--min-severity", "high", "document_portal")
+    assert high == _run("flake8", "--select", "GEV", "--lintgevent-min-severity", "high", "document_portal")
+    assert len(high) == 4 and all(line.endswith("[high]") for line in high)
+    everything = _run("lintgevent", "check", "document_portal")
+    assert len(everything) == 6 and set(high) < set(everything)
 
 
 def test_no_gevent_project_gets_nothing_although_it_is_full_of_blocking_calls():
