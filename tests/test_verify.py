@@ -355,6 +355,10 @@ def test_verdicts():
     assert _judged(flagged, _measured(1.0, blamed=at_flagged_line), fixed=[([], not_answering)]) == FIX_INEFFECTIVE
     failing = Measurement("GET", "/f", 500, 0.01)
     assert _judged(flagged, _measured(1.0, blamed=at_flagged_line), fixed=[([], failing)]) == FIX_INEFFECTIVE
+    opened = Finding("/app/bad.py", 28, 9, "GEV101", "GEV101 `gzip.open`, then `f.read` at line 29, ...", lines=(29,))
+    at_the_read = {("/app/bad.py", 29): 1.0}
+    assert _judged([opened], _measured(1.0, blamed=at_the_read)) == CONFIRMED, "the open's finding names the read"
+    assert _judged([_finding(28, "GEV101")], _measured(1.0, blamed=at_the_read)) == STATIC_MISS
 
 
 class _ScriptedApp:

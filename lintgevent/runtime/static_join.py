@@ -19,7 +19,8 @@ class StaticFindings:
         self.at: dict = defaultdict(list)
         self.module_wide: dict = defaultdict(list)
         for finding in findings:
-            self.at[(os.path.realpath(finding.path), finding.line)].append(finding)
+            for line in (finding.line, *finding.lines):  # a file's open reports the calls on it too
+                self.at[(os.path.realpath(finding.path), line)].append(finding)
             if RULES[finding.code].module_wide:
                 self.module_wide[os.path.realpath(finding.path)].append(finding)
 
