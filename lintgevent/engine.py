@@ -27,7 +27,7 @@ from .sources import SourceError, import_root, parse_source, python_files, read_
 from .summary import FileSummary, summarise
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 22
+CACHE_FORMAT = 23
 
 
 @dataclass

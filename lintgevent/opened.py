@@ -20,8 +20,8 @@ END = (1 << 62, 0)  # after every line
 
 def _bindings(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[dict, list, set]:
     """Each name's bindings in the function's own scope as [(line, col)]; the calls bound to a plain
-    name: [(name, (line, col) of the binding, the ast.Call, the `with` statement or None)]; and the
-    names it shares with another scope (`global`, `nonlocal`)."""
+    name: [(name, (line, col) of the binding, the ast.Call)]; and the names it shares with another
+    scope (`global`, `nonlocal`)."""
     bound: dict[str, list] = {}
     opened = []
     shared = set()
@@ -39,12 +39,12 @@ def _bindings(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[dict, list,
         elif kind is ast.Assign and len(current.targets) == 1 or kind is ast.AnnAssign:
             target = current.targets[0] if kind is ast.Assign else current.target
             if type(target) is ast.Name and type(current.value) is ast.Call:
-                opened.append((target.id, (target.lineno, target.col_offset), current.value, None))
+                opened.append((target.id, (target.lineno, target.col_offset), current.value))
         elif kind is ast.With or kind is ast.AsyncWith:
             for item in current.items:
                 target = item.optional_vars
                 if type(target) is ast.Name and type(item.context_expr) is ast.Call:
-                    opened.append((target.id, (target.lineno, target.col_offset), item.context_expr, current))
+                    opened.append((target.id, (target.lineno, target.col_offset), item.context_expr))
         elif kind is ast.ExceptHandler and current.name:
             bound.setdefault(current.name, []).append((current.lineno, current.col_offset))
         elif kind is ast.Import or kind is ast.ImportFrom:
@@ -66,13 +66,13 @@ def _uses_name(node: ast.Call, name: str) -> bool:
 
 def opened_files(node: ast.FunctionDef | ast.AsyncFunctionDef, calls: list, nodes: dict,
                  hints: frozenset[str]) -> tuple:
-    """((opening call, (later calls that use it, ...), (line, col) of its `with` or (0, 0)), ...),
-    calls as indices in `calls` (the function's, in walk order); `nodes` maps id(Call) to its
+    """((opening call, (later calls that use it, ...)), ...), calls as indices in `calls` (the
+    function's, in walk order); `nodes` maps id(Call) to its
     ast.Call.  Only calls whose last name is in `hints` open a file."""
     bound, opened, shared = _bindings(node)
     index_of = {id(nodes[id(call)]): i for i, call in enumerate(calls) if id(call) in nodes}
     out = []
-    for name, at, value, block in opened:
+    for name, at, value in opened:
         opening = index_of.get(id(value))
         if opening is None or calls[opening].hint not in hints or name in shared:
             continue
@@ -81,6 +81,5 @@ def opened_files(node: ast.FunctionDef | ast.AsyncFunctionDef, calls: list, node
                      if i != opening and at < (call.line, call.col) < until and id(call) in nodes
                      and _uses_name(nodes[id(call)], name))
         if uses:
-            where = (block.lineno, block.col_offset) if block is not None else (0, 0)
-            out.append((opening, uses, where))
+            out.append((opening, uses))
     return tuple(sorted(out))

@@ -113,7 +113,7 @@ class Function:
     defaults: tuple = ()  # ((parameter, desc), ...): what a parameter is when a call leaves it out
     readied: tuple = ()  # ((readiness call, argument, later call), ...): see readiness.py
     guards: tuple = ()  # ((call, ((parameter, op, operand, outcome), ...)), ...): see branches.py
-    opened: tuple = ()  # ((opening call, (calls using the file, ...), (line, col) of its `with`), ...): opened.py
+    opened: tuple = ()  # ((opening call, (calls using the file, ...)), ...): see opened.py
     star: str = ""  # the name of `*args`, if any
     double_star: str = ""  # the name of `**kwargs`, if any
 

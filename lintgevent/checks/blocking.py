@@ -118,23 +118,18 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
         if not found:
             continue
         uses = _uses_of_opened(fs.path, function, sites, found, refined)
+        folded = {position for positions in uses.values() for position in positions}
         chain = reach.chain(key)
         for position, (site, entry) in found.items():
-            if position not in uses.folded:
-                yield _finding(index, fs, site, entry, deployment, chain, uses.of.get(position, ()))
+            if position not in folded:
+                yield _finding(index, fs, site, entry, deployment, chain, [found[p] for p in uses.get(position, ())])
 
 
-class _OpenedUses:
-    """The calls on a file opened in the function that are reported with its open (opened.py)."""
-
-    def __init__(self):
-        self.of: dict[tuple, list] = {}  # the open's position -> [(site, entry) of each use]
-        self.folded: set[tuple] = set()  # the uses' positions
-
-
-def _uses_of_opened(path: str, function, sites: list[Site], found: dict, refined: frozenset) -> _OpenedUses:
-    uses = _OpenedUses()
-    for opening, used, _ in function.opened:
+def _uses_of_opened(path: str, function, sites: list[Site], found: dict, refined: frozenset) -> dict[tuple, list]:
+    """The open's position -> the positions of the calls on its file reported with it (opened.py)."""
+    uses: dict[tuple, list] = {}
+    taken: set[tuple] = set()
+    for opening, used in function.opened:
         call = sites[opening].call
         at = (call.line, call.col, FILE_IO)
         if at not in found:
@@ -142,9 +137,9 @@ def _uses_of_opened(path: str, function, sites: list[Site], found: dict, refined
         for index in used:
             use = sites[index].call
             position = (use.line, use.col, FILE_IO)
-            if position in found and position not in uses.folded and (path, use.line, use.col) not in refined:
-                uses.of.setdefault(at, []).append(found[position])
-                uses.folded.add(position)
+            if position in found and position not in taken and (path, use.line, use.col) not in refined:
+                uses.setdefault(at, []).append(position)
+                taken.add(position)
     return uses
 
 
