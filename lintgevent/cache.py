@@ -95,21 +95,21 @@ class Cache:
             _touch(fd, path)
         return value
 
-    def put(self, kind: str, key: str, value) -> None:
-        """Store a value; a cache that cannot be written is left as it is."""
+    def put(self, kind: str, key: str, value) -> bool:
+        """Store a value, and say whether it was; a cache that cannot be written is left as it is."""
         secret = self._secret(create=True)
         if secret is None:
-            return
+            return False
         try:
             payload = codec.dumps(kind, value)
         except (TypeError, ValueError, RecursionError):  # not data the codec knows: computed again next time
-            return
+            return False
         if KEY_SIZE + len(payload) > self.limit:
-            return  # it could never be read back
+            return False  # it could never be read back
         path = self._path(kind, key)
         try:
             if not self._entry_folder(kind, key, create=True):
-                return
+                return False
             fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=TEMPORARY)
             try:
                 with os.fdopen(fd, "wb") as handle:
@@ -120,13 +120,14 @@ class Cache:
                 _remove(temporary)
                 raise
         except OSError:
-            return  # a read-only or full disk still gets its findings, just no cache
+            return False  # a read-only or full disk still gets its findings, just no cache
         if not self.wrote:
             self.wrote = True
             try:
                 _create(os.path.join(self.directory, "CACHEDIR.TAG"), CACHEDIR_TAG.encode())
             except OSError:
                 pass
+        return True
 
     def prune(self) -> None:
         """After a run that wrote entries, at most once an hour: delete the least recently used

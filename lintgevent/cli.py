@@ -26,6 +26,7 @@ from .rules import NOT_ANALYSED, RULES, SEVERITIES
 from .runtime.verify_cli import add_arguments as add_verify_arguments
 from .runtime.verify_cli import run_verify
 from .sources import import_root, python_files
+from .workers import JOBS_AUTO
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -95,6 +96,8 @@ def _project_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--test-entry-points", action="store_true", default=None,
                          help="let routes and greenlet targets in test code start request paths too")
     command.add_argument("--deployment", choices=DEPLOYMENTS, help="override deployment detection")
+    command.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                         help='worker processes that summarise files: a number, or "auto" (every core; the default)')
     command.add_argument("--min-severity", choices=SEVERITIES,
                          help="report only findings of this severity or higher (low, medium, high; default low)")
     command.add_argument("--unpatched", type=_names, action="append", metavar="MODULES",
@@ -110,6 +113,14 @@ def _project_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--isolated", action="store_true", help="read no configuration file")
     command.add_argument("--show-settings", action="store_true",
                          help="print the resolved settings of each project, and where each came from; check nothing")
+
+
+def _jobs(text: str) -> int | str:
+    if text == JOBS_AUTO:
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f'must be a positive number or "{JOBS_AUTO}", not {text!r}')
+    return int(text)
 
 
 def _names(text: str) -> list[str]:
@@ -158,7 +169,7 @@ def _overrides(args: argparse.Namespace) -> dict:
             "per_file_ignores": per_file, "entry_points": args.entry_points, "deployment": args.deployment,
             "unpatched": _joined(args.unpatched), "exclude": _joined(args.exclude),
             "index_exclude": _joined(args.index_exclude), "test_entry_points": args.test_entry_points,
-            "min_severity": args.min_severity}
+            "min_severity": args.min_severity, "jobs": args.jobs}
 
 
 def _projects(args: argparse.Namespace, notices: list[str], errors: list[FileError]):

@@ -18,6 +18,7 @@ from flake8.utils import parse_comma_separated_list, parse_files_to_codes_mappin
 from .config_files import ConfigError, Table, config_file_table, flake8_table, lintgevent_table
 from .deployment import DEPLOYMENTS, PATCH_ALL_DEFAULTS
 from .rules import SEVERITIES
+from .workers import JOBS_AUTO
 from .selection import Selection, known_codes_hint, unknown_codes
 
 DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024
@@ -45,6 +46,7 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     test_entry_points: bool = False  # routes and greenlet targets in test code start request paths too
     min_severity: str = "low"  # findings below it are not reported
+    jobs: int | str = JOBS_AUTO  # worker processes that summarise files: a number, or "auto" (every core)
     sources: dict = field(default_factory=dict, compare=False)  # option -> where its value came from
     _selections: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -104,6 +106,9 @@ def _problem(name: str, value) -> str | None:
     elif name == "min_severity":
         if value not in SEVERITIES:
             return f"must be one of {', '.join(SEVERITIES)}, not {value!r}"
+    elif name == "jobs":
+        if value != JOBS_AUTO and (type(value) is not int or value <= 0):
+            return f"must be a positive number of processes or \"{JOBS_AUTO}\", not {value!r}"
     elif name == "max_file_size":
         if type(value) is not int or value <= 0:
             return f"must be a positive number of bytes, not {value!r}"
@@ -143,8 +148,8 @@ def from_flake8_strings(values: dict[str, str], source: str) -> dict:
             typed[key] = parse_comma_separated_list(text)
         elif name == "per_file_ignores":
             typed[key] = parse_per_file_ignores(text, source)
-        elif name == "max_file_size":
-            typed[key] = int(text) if text.strip().isdigit() else text
+        elif name in ("max_file_size", "jobs"):
+            typed[key] = int(text) if text.strip().isdigit() else text.strip()
         elif name in BOOLEANS:  # flake8's spelling of a flag in a configuration file
             word = text.strip().lower()
             typed[key] = True if word in ("true", "yes", "1", "on") else False if word in ("false", "no", "0", "off") \

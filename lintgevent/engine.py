@@ -25,6 +25,7 @@ from .rules import RULES, without_superseded
 from . import values
 from .sources import SourceError, import_root, parse_source, python_files, read_source
 from .summary import FileSummary, summarise
+from .workers import ordered_map, worker_count
 
 # Bump when the shape of cached summaries or results changes.
 CACHE_FORMAT = 23
@@ -58,19 +59,61 @@ def _import_root(path: str) -> tuple[str, str, bool]:
     return import_root(path)
 
 
-def _summary(path: str, data: bytes, cache: Cache) -> FileSummary:
-    root, module, is_package = _import_root(path)
-    key = _digest(_salt(), os.fsencode(module), bytes([is_package]), data)
-    summary = cache.get("summary", key)
-    if summary is None:
+def _summary_key(path: str, data: bytes) -> str:
+    _, module, is_package = _import_root(path)
+    return _digest(_salt(), os.fsencode(module), bytes([is_package]), data)
+
+
+_run_cache: Cache | None = None  # the cache of the run summarising, as forked workers inherit it
+
+
+def _summarise(item: tuple[str, bytes, str, bool]) -> tuple[FileSummary | tuple[str, int], bool]:
+    """A file's summary, or (reason, line) when it cannot be made; and whether it was written to
+    the cache (when `use_cache`).  Runs in a worker process (workers.py)."""
+    path, data, key, use_cache = item
+    _, module, is_package = _import_root(path)
+    try:
         tree = parse_source(data, path)
         try:
             summary = summarise(tree, path, module, is_package)
         except (RecursionError, MemoryError):
             raise SourceError("too deeply nested to analyse") from None
-        cache.put("summary", key, summary)
-    summary.path = path
-    return summary
+    except SourceError as error:
+        return (str(error), error.line), False
+    global _run_cache
+    if _run_cache is None:  # a spawned worker
+        _run_cache = Cache(enabled=use_cache)
+    return summary, _run_cache.put("summary", key, summary)
+
+
+def _summaries(contents: dict[str, bytes], cache: Cache, jobs: int | str) -> tuple[list[FileSummary], list[FileError]]:
+    """Every file's summary, from the cache or made by `jobs` workers; in the order of `contents`."""
+    found: dict[str, FileSummary | tuple[str, int]] = {}
+    misses = []
+    for path, data in contents.items():
+        key = _summary_key(path, data)
+        summary = cache.get("summary", key)
+        if summary is None:
+            misses.append((path, data, key, cache.enabled))
+        else:
+            found[path] = summary
+    global _run_cache
+    _run_cache = cache
+    try:
+        made = ordered_map(_summarise, misses, worker_count(jobs, len(misses)))
+    finally:
+        _run_cache = None
+    found.update(zip((path for path, *_ in misses), (summary for summary, _ in made)))
+    cache.wrote = cache.wrote or any(wrote for _, wrote in made)
+    summaries, errors = [], []
+    for path in contents:
+        summary = found[path]
+        if isinstance(summary, FileSummary):
+            summary.path = path
+            summaries.append(summary)
+        else:
+            errors.append(FileError(path, *summary))
+    return summaries, errors
 
 
 def _deployment_chain(root: str, project_root: str) -> list[str]:
@@ -137,13 +180,7 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
         result.errors.extend(errors)
         return result
 
-    summaries = []
-    parse_errors = []
-    for path, data in contents.items():
-        try:
-            summaries.append(_summary(path, data, cache))
-        except SourceError as error:
-            parse_errors.append(FileError(path, str(error), error.line))
+    summaries, parse_errors = _summaries(contents, cache, config.jobs)
     findings, result.deployments, result.processes = _check(summaries, project_root, config, deployment_texts,
                                                             contents)
     result.findings = sorted(set(in_characters(findings, contents)))

@@ -1,0 +1,145 @@
+"""Summaries in worker processes: the same results whatever the number of workers, the cache they
+fill, the `jobs` setting, and workers that never outlive the command."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from test_cli import write
+
+from lintgevent import workers
+from lintgevent.config import load_config
+from lintgevent.engine import analyse_project
+
+VIEW = """\
+from gevent import monkey
+monkey.patch_all()
+import os
+from flask import Flask
+from helpers_{n} import save_{n}
+
+app = Flask(__name__)
+
+
+@app.route("/{n}")
+def view_{n}():
+    save_{n}("/srv/{n}")
+    os.system("true")
+    return "ok"
+"""
+HELPER = """\
+def save_{n}(path):
+    with open(path, "w") as fh:
+        fh.write("x")
+"""
+
+
+def many_files(root, count: int) -> None:
+    files = {}
+    for n in range(count):
+        files[f"view_{n}.py"] = VIEW.format(n=n)
+        files[f"helpers_{n}.py"] = HELPER.format(n=n)
+    files["broken.py"] = "def broken(:\n"
+    write(root, files)
+
+
+def outcome(root, jobs, use_cache=False):
+    result = analyse_project(str(root), load_config(str(root), {"jobs": jobs}), use_cache=use_cache)
+    return result.findings, result.errors
+
+
+def test_the_findings_and_errors_do_not_depend_on_the_number_of_workers(tmp_path, monkeypatch):
+    many_files(tmp_path, 20)
+    monkeypatch.setattr(workers, "MIN_ITEMS_PER_WORKER", 4)
+    assert workers.worker_count(3, 41) == 3 and workers.worker_count(3, 5) == 1
+    alone = outcome(tmp_path, 1)
+    assert len(alone[0]) == 40 and [e.path for e in alone[1]] == [str(tmp_path / "broken.py")]
+    assert outcome(tmp_path, 2) == outcome(tmp_path, 3) == outcome(tmp_path, "auto") == alone
+
+
+def test_the_entries_workers_write_are_read_by_the_next_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("LINTGEVENT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(workers, "MIN_ITEMS_PER_WORKER", 4)
+    project = tmp_path / "project"
+    project.mkdir()
+    many_files(project, 20)
+    first = outcome(project, 2, use_cache=True)
+    entries = list((tmp_path / "cache" / "summary").rglob("*.entry"))
+    assert len(entries) == 40, "one per file that parses, written by the workers"
+    (project / "extra.py").write_text("x = 1\n")  # the run's results change; the summaries are hits
+    started = {p: p.stat().st_mtime_ns for p in entries}
+    time.sleep(0.01)
+    assert outcome(project, 2, use_cache=True) == first
+    assert all(p.stat().st_mtime_ns != started[p] for p in entries), "each summary was read (a hit refreshes it)"
+
+
+def test_a_worker_inside_a_daemonic_process_runs_in_process(monkeypatch):
+    monkeypatch.setattr(workers.multiprocessing.current_process(), "daemon", True, raising=False)
+    assert workers.worker_count("auto", 10_000) == 1
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("0", "must be a positive number of processes or \"auto\", not 0"),
+    ('"many"', "must be a positive number of processes or \"auto\", not 'many'"),
+])
+def test_a_bad_jobs_setting_names_the_file_and_option_and_exits_2(tmp_path, value, problem):
+    write(tmp_path, {"app.py": "x = 1\n"}, f"[project]\nname = 'demo'\n\n[tool.lintgevent]\njobs = {value}\n")
+    done = subprocess.run([sys.executable, "-m", "lintgevent", "check", "."], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr == f"lintgevent: error: pyproject.toml [tool.lintgevent]: `jobs`: {problem}\n"
+    done = subprocess.run([sys.executable, "-m", "lintgevent", "check", "--jobs", "none", "."], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "argument -j/--jobs: must be a positive number" in done.stderr
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT,
+                                    pytest.param(signal.SIGKILL, marks=pytest.mark.slow)])
+def test_no_worker_outlives_the_command_whatever_signal_ends_it(tmp_path, signum):
+    many_files(tmp_path, 1500)
+    command = subprocess.Popen([sys.executable, "-m", "lintgevent", "check", "--no-cache", "--jobs", "2", "."],
+                               cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _children(command.pid):
+            assert command.poll() is None and time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.01)
+        time.sleep(0.2)
+        os.kill(command.pid, signum)
+        _, err = command.communicate(timeout=60)
+        assert "Traceback" not in err
+        if signum == signal.SIGINT:
+            assert command.returncode == 130
+        deadline = time.monotonic() + 10
+        while _group_alive(command.pid):
+            assert time.monotonic() < deadline, "a worker outlived the command"
+            time.sleep(0.05)
+    finally:
+        if _group_alive(command.pid):
+            os.killpg(command.pid, signal.SIGKILL)
