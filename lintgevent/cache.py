@@ -2,13 +2,17 @@
 (`~/.cache/lintgevent` on Linux).  Keys hash everything an entry is made from, so one store
 serves every project.
 
-Nothing read from it is trusted.  An entry, `<kind>/<key[:2]>/<key>.entry`, is a keyed BLAKE2b MAC
-and then data only (codec.py).  The MAC key is made at random in the cache root on first use, so
-only entries written with it count: anything else is a miss, silently.  A root or subfolder that is
-a symlink (or, on POSIX, a root owned by someone else) turns caching off for the run.  Entries are
-written to a temporary file and renamed into place, so concurrent flake8 workers never see half an
-entry.  A hit refreshes the entry's mtime; a run that wrote entries prunes the least recently used
-ones, at most once an hour, to keep the store under its limit.
+The store is one SQLite database, `store.sqlite3`, in write-ahead-log mode so that concurrent runs
+(flake8's `-j` workers, two editors) read while one writes.  A run buffers what it puts and writes
+it in one transaction when it ends (or `save()`s): a first run writes thousands of entries in a few
+milliseconds, where one file per entry cost seconds.
+
+Nothing read from it is trusted.  An entry's value is a keyed BLAKE2b MAC and then data only
+(codec.py).  The MAC key is made at random in the cache root on first use, so only entries written
+with it count: anything else is a miss, silently, and so is a store that is not a database.  A root
+that is a symlink or, on POSIX, owned by someone else, or a store or key that is not a regular file,
+turns caching off for the run.  A hit marks its entry as used (at most once a day); a run that wrote
+entries prunes the least recently used ones, at most once an hour, to keep the store under its limit.
 """
 from __future__ import annotations
 
@@ -16,9 +20,11 @@ import hashlib
 import hmac
 import os
 import secrets
+import shutil
+import sqlite3
 import stat
-import tempfile
 import time
+import urllib.parse
 
 import platformdirs
 
@@ -27,11 +33,12 @@ from . import codec
 DEFAULT_MAX_MB = 512
 PRUNE_EVERY = 3600  # seconds
 PRUNE_TO = 0.75  # of the limit
-STALE_TEMPORARY = 3600  # seconds: a temporary file this old was left by a killed run
+TOUCH_EVERY = 86400  # seconds: a hit marks its entry as used when the mark is older than this
+BUSY_SECONDS = 10  # how long a run waits for another one's write to end before it gives up its own
 KEY_SIZE = 32
 KEY_WAITS = 20  # polls, 5 ms apart, for a key that another process has just created
-ENTRY = ".entry"
-TEMPORARY = ".tmp-"
+STORE = "store.sqlite3"
+SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26
 CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# This file is a cache directory tag created by lintgevent.\n"
                 "# For information about cache directory tags, see https://bford.info/cachedir/\n")
@@ -59,6 +66,8 @@ def max_bytes() -> int:
 
 
 class Cache:
+    """One run's view of the store; use it as a context manager, whose exit saves what was put."""
+
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
         self.directory = cache_dir()
@@ -66,74 +75,92 @@ class Cache:
         self.wrote = False
         self._key: bytes | None = None
         self._off = False
-        self._folders: set[str] = set()  # checked to be real folders
+        self._db: sqlite3.Connection | None = None
+        self._writable = False  # the store was opened to write, with its table made
+        self._pending: dict[tuple[str, str], bytes] = {}  # put, not saved yet
+        self._stale: set[tuple[str, str]] = set()  # hit, with an old mark of use
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exception) -> None:
+        try:
+            self.save()
+            if self.wrote:
+                self._prune_when_due(self._db)
+        finally:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def get(self, kind: str, key: str):
         """The value stored under (kind, key), or None."""
-        secret = self._secret(create=False)
-        if secret is None or not self._entry_folder(kind, key, create=False):
+        db = self._store(create=False)
+        if db is None:
             return None
-        path = self._path(kind, key)
         try:
-            fd = os.open(path, _READ)
-        except OSError:
+            row = db.execute("SELECT value, used FROM entry WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        except sqlite3.Error:  # not a database, or not ours in shape
             return None
-        with os.fdopen(fd, "rb") as handle:
-            try:
-                info = os.fstat(fd)
-                if not stat.S_ISREG(info.st_mode) or info.st_size > self.limit:
-                    return None
-                mac, payload = handle.read(KEY_SIZE), handle.read()
-            except OSError:
-                return None
-            if not hmac.compare_digest(mac, _mac(secret, kind, key, payload)):
-                return None
-            try:
-                value = codec.loads(kind, payload)
-            except ValueError:
-                return None
-            _touch(fd, path)
+        if row is None or type(row[0]) is not bytes or len(row[0]) > self.limit:
+            return None
+        mac, payload = row[0][:KEY_SIZE], row[0][KEY_SIZE:]
+        if not hmac.compare_digest(mac, _mac(self._key, kind, key, payload)):
+            return None
+        try:
+            value = codec.loads(kind, payload)
+        except ValueError:
+            return None
+        if type(row[1]) not in (int, float) or row[1] < time.time() - TOUCH_EVERY:
+            self._stale.add((kind, key))
         return value
 
-    def put(self, kind: str, key: str, value) -> bool:
-        """Store a value, and say whether it was; a cache that cannot be written is left as it is."""
-        secret = self._secret(create=True)
-        if secret is None:
-            return False
+    def put(self, kind: str, key: str, value) -> None:
+        """Store a value (when the run saves); one the codec does not know is computed again next time."""
         try:
             payload = codec.dumps(kind, value)
-        except (TypeError, ValueError, RecursionError):  # not data the codec knows: computed again next time
-            return False
-        if KEY_SIZE + len(payload) > self.limit:
-            return False  # it could never be read back
-        path = self._path(kind, key)
+        except (TypeError, ValueError, RecursionError):
+            return
+        self.put_encoded(kind, key, payload)
+
+    def put_encoded(self, kind: str, key: str, payload: bytes) -> None:
+        """Store what `codec.dumps(kind, value)` made of a value (a worker process encodes it)."""
+        if self.enabled and KEY_SIZE + len(payload) <= self.limit:  # else it could never be read back
+            self._pending[(kind, key)] = payload
+
+    def save(self) -> None:
+        """Write what was put and mark what was hit, in one transaction; then prune when it is due.
+        A cache that cannot be written is left as it is."""
+        pending, stale = self._pending, self._stale
+        self._pending, self._stale = {}, set()
+        db = self._store(create=bool(pending)) if pending or stale else None
+        if db is None:
+            return
+        now = time.time()
+        rows = [(kind, key, _mac(self._key, kind, key, payload) + payload, now)
+                for (kind, key), payload in pending.items()]
         try:
-            if not self._entry_folder(kind, key, create=True):
-                return False
-            fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=TEMPORARY)
+            db.execute("BEGIN IMMEDIATE")
             try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(_mac(secret, kind, key, payload))
-                    handle.write(payload)
-                os.replace(temporary, path)
+                db.executemany("INSERT OR REPLACE INTO entry (kind, key, value, used) VALUES (?, ?, ?, ?)", rows)
+                db.executemany("UPDATE entry SET used = ? WHERE kind = ? AND key = ?",
+                               [(now, kind, key) for kind, key in stale])
+                db.execute("COMMIT")
             except BaseException:
-                _remove(temporary)
+                db.execute("ROLLBACK")
                 raise
-        except OSError:
-            return False  # a read-only or full disk still gets its findings, just no cache
-        if not self.wrote:
+        except sqlite3.Error:  # a read-only or full disk, or a run that held the store too long
+            return
+        if rows and not self.wrote:
             self.wrote = True
             try:
                 _create(os.path.join(self.directory, "CACHEDIR.TAG"), CACHEDIR_TAG.encode())
             except OSError:
                 pass
-        return True
 
-    def prune(self) -> None:
-        """After a run that wrote entries, at most once an hour: delete the least recently used
-        entries until the store is under PRUNE_TO of its limit."""
-        if not self.wrote:
-            return
+    def _prune_when_due(self, db: sqlite3.Connection) -> None:
+        """At most once an hour: delete the least recently used entries until the store is under
+        PRUNE_TO of its limit."""
         stamp = os.path.join(self.directory, "pruned")
         try:
             if time.time() - os.lstat(stamp).st_mtime < PRUNE_EVERY:
@@ -148,22 +175,40 @@ class Cache:
             return
         _touch(fd, stamp)  # before pruning, so that workers finishing together do not all prune
         os.close(fd)
-        prune_store(self.directory, self.limit)
+        try:
+            prune_store(db, self.limit)
+        except sqlite3.Error:
+            pass
+        _remove_file_entries(self.directory)
 
-    def _path(self, kind: str, key: str) -> str:
-        return os.path.join(self.directory, kind, key[:2], key + ENTRY)
+    def _store(self, create: bool) -> sqlite3.Connection | None:
+        """The store (made if `create`); None when caching is off, or when reading and there is none."""
+        if not self.enabled or self._off:
+            return None
+        if self._db is None or (create and not self._writable):
+            if self._secret(create) is None:
+                return None
+            if self._db is not None:  # opened to read: open it again, making its table if need be
+                self._db.close()
+                self._db = None
+            try:
+                self._db = _open_store(os.path.join(self.directory, STORE), create)
+                self._writable = create
+            except _Unsafe:
+                self._off = True
+            except (OSError, sqlite3.Error):
+                self._off = create  # nothing can be written here; reading may work later
+        return self._db
 
     def _secret(self, create: bool) -> bytes | None:
         """The MAC key; None when caching is off, or when reading and there is no cache yet."""
-        if not self.enabled or self._off:
-            return None
         if self._key is None:
             try:
                 self._key = self._open(create)
             except _Unsafe:
                 self._off = True
             except OSError:
-                self._off = create  # nothing can be written here; reading may work later
+                self._off = create
         return self._key
 
     def _open(self, create: bool) -> bytes | None:
@@ -175,28 +220,75 @@ class Cache:
             raise _Unsafe(self.directory)
         return _read_key(os.path.join(self.directory, "key"), create)
 
-    def _entry_folder(self, kind: str, key: str, create: bool) -> bool:
-        """Are the folders of an entry real folders (made if `create`)?  A symlink turns caching off."""
-        for folder in (os.path.join(self.directory, kind), os.path.join(self.directory, kind, key[:2])):
-            if folder in self._folders:
-                continue
-            if create:
-                try:
-                    os.mkdir(folder, 0o700)
-                except FileExistsError:
-                    pass
-            try:
-                if not _real_folder(folder, owned=False):
-                    self._off = True
-                    return False
-            except OSError:
-                return False
-            self._folders.add(folder)
-        return True
-
 
 class _Unsafe(Exception):
     """The cache cannot be used safely in this run."""
+
+
+def _open_store(path: str, create: bool) -> sqlite3.Connection | None:
+    """The store's database (made if `create`); None when reading and there is none.  A store that
+    is not a database is made again when writing."""
+    if create:
+        _create(path, b"")  # 0600 (its journals take its mode), and never through a symlink
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise _Unsafe(path)
+    try:
+        return _connect(path, create)
+    except sqlite3.DatabaseError as error:
+        if not create or getattr(error, "sqlite_errorcode", None) not in (SQLITE_CORRUPT, SQLITE_NOTADB):
+            raise
+    for suffix in ("", "-wal", "-shm"):
+        _remove(path + suffix)
+    _create(path, b"")
+    return _connect(path, create)
+
+
+def _connect(path: str, create: bool) -> sqlite3.Connection:
+    db = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=rw", uri=True, timeout=BUSY_SECONDS,
+                         isolation_level=None)
+    try:
+        db.execute("PRAGMA trusted_schema = OFF")  # a planted schema's views and triggers call no function
+        db.execute("PRAGMA synchronous = NORMAL")  # with the write-ahead log: a crash loses at most the last run
+        if create:
+            db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # effective only before the first table
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS entry (kind TEXT NOT NULL, key TEXT NOT NULL,"
+                       " value BLOB NOT NULL, used REAL NOT NULL, PRIMARY KEY (kind, key))")
+            db.execute("CREATE INDEX IF NOT EXISTS entry_used ON entry (used)")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def prune_store(db: sqlite3.Connection, limit: int) -> None:
+    """Delete entries, least recently used first, until the store holds at most PRUNE_TO of
+    `limit` bytes, and give their pages back to the file system."""
+    [(total,)] = db.execute("SELECT coalesce(sum(length(value)), 0) FROM entry")
+    if total <= limit:
+        return
+    doomed = []
+    for rowid, size in db.execute("SELECT rowid, length(value) FROM entry ORDER BY used").fetchall():
+        if total <= limit * PRUNE_TO:
+            break
+        doomed.append((rowid,))
+        total -= size
+    db.execute("BEGIN IMMEDIATE")
+    db.executemany("DELETE FROM entry WHERE rowid = ?", doomed)
+    db.execute("COMMIT")
+    db.execute("PRAGMA incremental_vacuum")
+
+
+def _remove_file_entries(root: str) -> None:
+    """Delete the store of earlier versions: a folder per kind, a file per entry."""
+    for kind in codec.ENTRIES:
+        folder = os.path.join(root, kind)
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _real_folder(path: str, owned: bool) -> bool:
@@ -262,50 +354,6 @@ def _touch(fd: int, path: str) -> None:
         os.utime(fd if os.utime in os.supports_fd else path)
     except OSError:
         pass
-
-
-def prune_store(root: str, limit: int) -> None:
-    """Delete entries, least recently used first, until the store holds at most PRUNE_TO of
-    `limit` bytes; and the temporary files of killed runs."""
-    now = time.time()
-    entries = []
-    for kind in _subfolders(root, codec.ENTRIES):
-        for folder in _subfolders(kind):
-            for file in _files(folder):
-                try:
-                    info = file.stat(follow_symlinks=False)
-                except OSError:  # renamed or removed since the listing, by a run beside this one
-                    continue
-                if file.name.endswith(ENTRY):
-                    entries.append((info.st_mtime, info.st_size, file.path))
-                elif file.name.startswith(TEMPORARY) and now - info.st_mtime > STALE_TEMPORARY:
-                    _remove(file.path)
-    total = sum(size for _, size, _ in entries)
-    if total <= limit:
-        return
-    entries.sort()
-    for _, size, path in entries:
-        if total <= limit * PRUNE_TO:
-            break
-        _remove(path)
-        total -= size
-
-
-def _subfolders(path: str, names=None) -> list[str]:
-    """Real subfolders (not symlinks), all or those of these names."""
-    try:
-        with os.scandir(path) as found:
-            return [e.path for e in found if e.is_dir(follow_symlinks=False) and (names is None or e.name in names)]
-    except OSError:
-        return []
-
-
-def _files(path: str) -> list[os.DirEntry]:
-    try:
-        with os.scandir(path) as found:
-            return [e for e in found if e.is_file(follow_symlinks=False)]
-    except OSError:
-        return []
 
 
 def _remove(path: str) -> None:

@@ -22,7 +22,7 @@ from .inference import ReceiverInference
 from .lines import in_characters
 from .processes import CELERY_WORKER, Process, ProcessFinder
 from .rules import RULES, without_superseded
-from . import values
+from . import codec, values
 from .sources import SourceError, import_root, parse_source, python_files, read_source
 from .summary import FileSummary, summarise
 from .workers import ordered_map, worker_count
@@ -64,13 +64,10 @@ def _summary_key(path: str, data: bytes) -> str:
     return _digest(_salt(), os.fsencode(module), bytes([is_package]), data)
 
 
-_run_cache: Cache | None = None  # the cache of the run summarising, as forked workers inherit it
-
-
-def _summarise(item: tuple[str, bytes, str, bool]) -> tuple[FileSummary | tuple[str, int], bool]:
-    """A file's summary, or (reason, line) when it cannot be made; and whether it was written to
-    the cache (when `use_cache`).  Runs in a worker process (workers.py)."""
-    path, data, key, use_cache = item
+def _summarise(item: tuple[str, bytes, bool]) -> tuple[FileSummary | tuple[str, int], bytes | None]:
+    """A file's summary, or (reason, line) when it cannot be made; and the summary as the cache
+    stores it, when `encode` (and the codec knows its values).  Runs in a worker process (workers.py)."""
+    path, data, encode = item
     _, module, is_package = _import_root(path)
     try:
         tree = parse_source(data, path)
@@ -79,32 +76,30 @@ def _summarise(item: tuple[str, bytes, str, bool]) -> tuple[FileSummary | tuple[
         except (RecursionError, MemoryError):
             raise SourceError("too deeply nested to analyse") from None
     except SourceError as error:
-        return (str(error), error.line), False
-    global _run_cache
-    if _run_cache is None:  # a spawned worker
-        _run_cache = Cache(enabled=use_cache)
-    return summary, _run_cache.put("summary", key, summary)
+        return (str(error), error.line), None
+    if not encode:
+        return summary, None
+    try:
+        return summary, codec.dumps("summary", summary)
+    except (TypeError, ValueError, RecursionError):
+        return summary, None
 
 
 def _summaries(contents: dict[str, bytes], cache: Cache, jobs: int | str) -> tuple[list[FileSummary], list[FileError]]:
     """Every file's summary, from the cache or made by `jobs` workers; in the order of `contents`."""
     found: dict[str, FileSummary | tuple[str, int]] = {}
-    misses = []
+    keys = {}
     for path, data in contents.items():
-        key = _summary_key(path, data)
-        summary = cache.get("summary", key)
-        if summary is None:
-            misses.append((path, data, key, cache.enabled))
-        else:
+        keys[path] = _summary_key(path, data)
+        summary = cache.get("summary", keys[path])
+        if summary is not None:
             found[path] = summary
-    global _run_cache
-    _run_cache = cache
-    try:
-        made = ordered_map(_summarise, misses, worker_count(jobs, len(misses)))
-    finally:
-        _run_cache = None
-    found.update(zip((path for path, *_ in misses), (summary for summary, _ in made)))
-    cache.wrote = cache.wrote or any(wrote for _, wrote in made)
+    misses = [(path, data, cache.enabled) for path, data in contents.items() if path not in found]
+    for (path, *_), (summary, payload) in zip(misses, ordered_map(_summarise, misses, worker_count(jobs, len(misses)))):
+        found[path] = summary
+        if payload is not None:
+            cache.put_encoded("summary", keys[path], payload)
+    cache.save()  # the summaries are kept even if the global step fails
     summaries, errors = [], []
     for path in contents:
         summary = found[path]
@@ -150,14 +145,13 @@ def analyse_project(project_root: str, config: Config, use_cache: bool = True,
                     extra_files: tuple[str, ...] = (), sources: dict[str, bytes] | None = None) -> ProjectResult:
     """Check every Python file of a project; findings and errors for all of them.  `sources` gives
     the contents of some files instead of the disk (a fix not written yet)."""
-    with _gc_paused():
-        return _analyse_project(project_root, config, use_cache, extra_files, sources or {})
+    with _gc_paused(), Cache(enabled=use_cache) as cache:
+        return _analyse_project(project_root, config, cache, extra_files, sources or {})
 
 
-def _analyse_project(project_root: str, config: Config, use_cache: bool,
+def _analyse_project(project_root: str, config: Config, cache: Cache,
                      extra_files: tuple[str, ...], sources: dict[str, bytes]) -> ProjectResult:
     project_root = os.path.abspath(project_root)
-    cache = Cache(enabled=use_cache)
     paths = project_files(project_root, config, extra_files)
     result = ProjectResult(project_root, files=paths)
 
@@ -186,7 +180,6 @@ def _analyse_project(project_root: str, config: Config, use_cache: bool,
     result.findings = sorted(set(in_characters(findings, contents)))
     result.errors.extend(parse_errors)
     cache.put("results", results_key, (result.findings, parse_errors, result.deployments, result.processes))
-    cache.prune()
     return result
 
 

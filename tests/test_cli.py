@@ -21,6 +21,7 @@ import lintgevent
 from lintgevent import cli, engine
 from lintgevent.rules import RULES
 from sample_app import READ_APP, read_app_finding
+from store import put_entry, signed, stored
 
 REPO = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<code>GEV\d{3}) (?P<message>.+) "
@@ -457,7 +458,7 @@ def test_second_run_uses_the_cache(tmp_path, run, monkeypatch, cache_dir):
     seed_project(tmp_path)
     first = run("check")
     assert first[0] == 1 and first[1][0] == SEED_LINE
-    assert (cache_dir / "CACHEDIR.TAG").is_file() and list(cache_dir.rglob("*.entry"))
+    assert (cache_dir / "CACHEDIR.TAG").is_file() and stored(cache_dir)
     assert not (tmp_path / ".lintgevent_cache").exists(), "the project is left as it is"
     assert run("check") == first
     assert run("check", "--format", "json")[0] == 1
@@ -484,7 +485,7 @@ def test_cache_does_not_mix_configurations(tmp_path, run, cache_dir):
     assert "GEV104" not in codes(run("check")[1])
     assert "GEV104" in codes(run("check", "--deployment", "unpatched")[1])
     assert "GEV104" not in codes(run("check")[1])
-    assert len(list((cache_dir / "results").rglob("*.entry"))) == 2
+    assert len(stored(cache_dir, "results")) == 2
 
 
 def test_no_cache_creates_no_cache_directory(tmp_path, run, cache_dir, monkeypatch):
@@ -550,11 +551,11 @@ def test_process_check_seed_project(tmp_path):
 def test_process_clean_project_and_cache(tmp_path, cache_dir):
     write(tmp_path, {"app.py": CLEAN_APP})
     first = run_process(tmp_path, "check")
-    entries = {p: p.stat().st_mtime_ns for p in cache_dir.rglob("*.entry")}
+    entries = stored(cache_dir)
     second = run_process(tmp_path, "check")
     assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
     assert (second.returncode, second.stdout, second.stderr) == (0, "", "")
-    assert len(entries) == 2 and set(cache_dir.rglob("*.entry")) == set(entries), "a summary and the results"
+    assert len(entries) == 2 and stored(cache_dir) == entries, "a summary and the results, not written again"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.py", "pyproject.toml"]
 
 
@@ -591,8 +592,6 @@ def test_show_deployment_says_what_was_detected(tmp_path, capsys):
 
 
 def test_a_cache_entry_of_another_shape_is_a_miss(tmp_path, capsys, cache_dir):
-    from lintgevent.cache import _mac
-
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "app.py").write_text("from gevent import monkey\nmonkey.patch_all()\nfrom flask import Flask\n"
                                      "app = Flask(__name__)\n\n\n@app.route('/')\ndef index():\n"
@@ -601,10 +600,10 @@ def test_a_cache_entry_of_another_shape_is_a_miss(tmp_path, capsys, cache_dir):
     first = capsys.readouterr()
     # Signed with the store's own key, as an older lintgevent could have written them.
     stale = json.dumps([[], ["stale", "shape"]]).encode()
-    entries = list(cache_dir.rglob("*.entry"))
+    entries = stored(cache_dir)
     assert entries
-    for path in entries:
-        path.write_bytes(_mac((cache_dir / "key").read_bytes(), path.parent.parent.name, path.stem, stale) + stale)
+    for kind, key in entries:
+        put_entry(cache_dir, kind, key, signed(cache_dir, kind, key, stale))
     assert cli.main(["check", str(tmp_path)]) == 1
     assert capsys.readouterr() == first
 
