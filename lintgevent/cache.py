@@ -39,6 +39,8 @@ KEY_SIZE = 32
 KEY_WAITS = 20  # polls, 5 ms apart, for a key that another process has just created
 STORE = "store.sqlite3"
 SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26
+SCHEMA = ("CREATE TABLE entry (kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+          " used REAL NOT NULL, PRIMARY KEY (kind, key))")
 CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                 "# This file is a cache directory tag created by lintgevent.\n"
                 "# For information about cache directory tags, see https://bford.info/cachedir/\n")
@@ -225,11 +227,15 @@ class _Unsafe(Exception):
     """The cache cannot be used safely in this run."""
 
 
+class _NotOurs(Exception):
+    """A database without the store's table: made again when writing."""
+
+
 def _open_store(path: str, create: bool) -> sqlite3.Connection | None:
     """The store's database (made if `create`); None when reading and there is none.  A store that
-    is not a database is made again when writing."""
-    if create:
-        _create(path, b"")  # 0600 (its journals take its mode), and never through a symlink
+    is not a database, or not one of ours, is made again when writing."""
+    if create and not os.path.lexists(path):
+        _make_store(path)
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -238,27 +244,57 @@ def _open_store(path: str, create: bool) -> sqlite3.Connection | None:
         raise _Unsafe(path)
     try:
         return _connect(path, create)
+    except _NotOurs:
+        pass
     except sqlite3.DatabaseError as error:
         if not create or getattr(error, "sqlite_errorcode", None) not in (SQLITE_CORRUPT, SQLITE_NOTADB):
             raise
     for suffix in ("", "-wal", "-shm"):
         _remove(path + suffix)
-    _create(path, b"")
+    _make_store(path)
     return _connect(path, create)
 
 
+def _make_store(path: str) -> None:
+    """Make an empty store beside `path` and link it in place, so that no run ever sees one half
+    made (runs making their tables in one file at once could fail on each other's locks).  When
+    another run links its own first, that one is kept."""
+    temporary = f"{path}.{secrets.token_hex(8)}"
+    _create(temporary, b"")  # 0600 (its journals take its mode), and never through a symlink
+    try:
+        db = sqlite3.connect(f"file:{urllib.parse.quote(temporary)}?mode=rw", uri=True, isolation_level=None)
+        try:
+            db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # effective only before the first table
+            db.execute("PRAGMA journal_mode = WAL")  # kept in the file
+            db.execute(SCHEMA)
+            db.execute("CREATE INDEX entry_used ON entry (used)")
+        finally:
+            db.close()
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not os.path.lexists(path):
+                os.rename(temporary, path)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            _remove(temporary + suffix)
+
+
 def _connect(path: str, create: bool) -> sqlite3.Connection:
+    """A connection to the store; to write (`create`), the store must hold our table, else it
+    counts as not a database."""
     db = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=rw", uri=True, timeout=BUSY_SECONDS,
                          isolation_level=None)
     try:
         db.execute("PRAGMA trusted_schema = OFF")  # a planted schema's views and triggers call no function
         db.execute("PRAGMA synchronous = NORMAL")  # with the write-ahead log: a crash loses at most the last run
         if create:
-            db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # effective only before the first table
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS entry (kind TEXT NOT NULL, key TEXT NOT NULL,"
-                       " value BLOB NOT NULL, used REAL NOT NULL, PRIMARY KEY (kind, key))")
-            db.execute("CREATE INDEX IF NOT EXISTS entry_used ON entry (used)")
+            [schema] = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'entry'"
+                                  " AND sql = ?", (SCHEMA,)).fetchone()
+            if not schema:
+                raise _NotOurs(path)
     except BaseException:
         db.close()
         raise

@@ -276,12 +276,17 @@ def test_a_corrupt_entry_is_a_silent_miss(project, cache_dir, monkeypatch, corru
     assert every_front_end(project) == expected  # the same stderr too: nothing about the cache
 
 
-@pytest.mark.parametrize("content", [b"", b"random", b"SQLite format 3\x00" + bytes(4096)])
+@pytest.mark.parametrize("content", [b"", b"random", b"SQLite format 3\x00" + bytes(4096), b"another table"],
+                         ids=["empty", "random", "header and zeros", "a database with another entry table"])
 def test_a_store_that_is_not_a_database_is_a_silent_miss_and_made_again(project, cache_dir, content, expected):
     assert every_front_end(project) == expected
     keys = set(stored(cache_dir))
     remove_store(cache_dir)
-    (cache_dir / cache.STORE).write_bytes(os.urandom(8192) if content == b"random" else content)
+    if content == b"another table":
+        with closing(sqlite3.connect(cache_dir / cache.STORE)) as db:
+            db.execute("CREATE TABLE entry (kind, key, value, used, extra)")
+    else:
+        (cache_dir / cache.STORE).write_bytes(os.urandom(8192) if content == b"random" else content)
     assert every_front_end(project) == expected
     assert set(stored(cache_dir)) == keys, "the next run that writes makes the store again"
 
@@ -370,6 +375,16 @@ def test_a_store_owned_by_someone_else_is_not_used(project, cache_dir, monkeypat
     assert capsys.readouterr() == expected
 
 
+def test_a_store_is_linked_in_whole_and_one_linked_first_is_kept(cache_dir):
+    path = str(cache_dir / cache.STORE)
+    cache._make_store(path)
+    put_entry(cache_dir, "results", "first", b"value")
+    cache._make_store(path)  # another run that found no store a moment ago
+    assert stored(cache_dir) == {("results", "first"): (b"value", stored(cache_dir)[("results", "first")][1])}
+    assert sorted(os.listdir(cache_dir)) == [cache.STORE], "no temporary store left behind"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
 def test_workers_starting_together_share_one_key(cache_dir, tmp_path):
     start = tmp_path / "start"
     worker = textwrap.dedent(f"""\
@@ -382,14 +397,14 @@ def test_workers_starting_together_share_one_key(cache_dir, tmp_path):
         print(store._key.hex())
         """)
     workers = [subprocess.Popen([sys.executable, "-c", worker, str(i)], stdout=subprocess.PIPE, text=True)
-               for i in range(6)]
+               for i in range(8)]
     time.sleep(1)
     start.write_text("")
     keys = {w.communicate(timeout=60)[0].strip() for w in workers}
     assert keys == {(cache_dir / "key").read_bytes().hex()}
     store = Cache()
-    assert all(store.get("results", "%040x" % i) == ([], [], {}, []) for i in range(6))
-    assert len(stored(cache_dir)) == 6, "every writer's entry, none lost to another's transaction"
+    assert all(store.get("results", "%040x" % i) == ([], [], {}, []) for i in range(8))
+    assert len(stored(cache_dir)) == 8, "every writer's entry, none lost to another's transaction"
 
 
 # -- the codec ---------------------------------------------------------------------------------
