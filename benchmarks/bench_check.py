@@ -1,27 +1,28 @@
 #!/usr/bin/env python3
-"""Time `lintgevent check` on a large real code base.
+"""Time `lintgevent check` on large real code bases against the parse floor, and flake8 with and
+without the plugin.
 
-Downloads and unpacks an sdist (Django by default) or uses an existing
-directory, then prints, each as the best of N runs:
+The code base is one or more sdists (Django by default; `--package` again adds one), every
+application of benchmarks/realworld/apps.toml (`--apps`), or existing directories (`--source`),
+copied side by side into one temporary tree (`--copies N` puts it there N times, for a tree of
+millions of lines).  Then, each the best of `--repeat` runs:
 
-  (a) reading and parsing every .py file once with ast.parse, in-process;
-  (b) a cold `lintgevent check --no-cache --deployment gunicorn-gevent --test-entry-points` run
-      (the test code's views and spawns are entry points too, so that the whole engine runs on a
-      framework whose own code answers no request);
-  (c) a warm `lintgevent check --deployment gunicorn-gevent --test-entry-points` run (after one
-      run that fills the cache, in a temporary directory removed at the end);
-  (d) flake8-async's standalone command on the same files;
+  (a) the floor: reading and parsing every .py file once with ast.parse, in this one process;
+  (b) cold: `lintgevent check --no-cache` (the whole engine runs: `--deployment gunicorn-gevent
+      --test-entry-points`, so that a framework whose own code answers no request is analysed too);
+  (c) first run: the same with an empty cache, which it fills (CI without a restored cache);
+  (d) warm: the same with the cache the runs before filled;
+  (e) one file edited: a warm cache and one statement added to a function body of one file
+      (pre-commit, an editor), a different statement every run;
+  (f) flake8 --select E,F,W, and (g) flake8 --select E,F,W,GEV with an empty lintgevent cache;
+  (h) flake8-async's standalone command, a peer (`--flake8-async-repeat`, off by default).
 
-followed by the ratios cold/parse, warm/parse and cold/flake8-async, and the
-peak memory (max RSS) of the cold run, each next to its target.
+It prints the core count, every figure as a ratio to the floor next to its target, PASS or MISS.
+With --baseline REF, (b)-(e) also run with the lintgevent package of commit REF (exported into a
+temporary directory put first on PYTHONPATH), the two taking turns within each round.
 
-With --baseline REF, (b) and (c) are also run with the lintgevent package of
-commit REF of this repository (exported into a temporary directory put first
-on PYTHONPATH), the two taking turns within each round so that noise falls on
-both alike, and each figure is also given as the ratio current/baseline.
-
-A missed target is reported, not treated as an error: the exit status is
-non-zero only when a command fails to run.  Standard library only.
+A missed target is reported, not treated as an error: the exit status is non-zero only when a
+command fails to run.  Standard library only (flake8 and flake8-async come from the venv).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,12 +49,15 @@ DEFAULT_PACKAGE = "django==5.1.4"
 DEFAULT_REPEAT = 3
 CACHE_ROOT = Path(tempfile.gettempdir()) / "lintgevent-bench"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+APPS = REPO_ROOT / "benchmarks" / "realworld" / "apps.toml"
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".zip")
 
-COLD_TARGET = 3.0  # cold run <= 3x parse time
-WARM_TARGET = 0.5  # warm run <= 0.5x parse time
-MEMORY_TARGET = 1_000_000_000  # cold run peak RSS < 1 GB (bytes)
-BASELINE_COLD_LIMIT = 1.25  # the new analysis may add at most 25% to the cold figure
+# Every ratio is to the floor (a), measured in the same run.
+TARGETS = {"cold": 1.5, "first run": 1.5, "warm": 0.1, "one file edited": 0.2}
+MEMORY_TARGET = 1_000_000_000  # peak RSS of any lintgevent run < 1 GB (bytes)
+FLAKE8_TARGET = 0.10  # flake8 with the plugin at most 10% slower than without it
+BASELINE_LIMIT = 1.25  # a change may add at most 25% to a figure of the baseline
+FLAKE8_SELECT = "E,F,W"
 
 # ru_maxrss is in KiB on Linux and in bytes on macOS.
 RSS_UNIT = 1 if sys.platform == "darwin" else 1024
@@ -93,60 +98,72 @@ class Version:
     cache_dir: Path
 
 
+@dataclass
+class Edit:
+    """One function body of one file, where each edit adds a different statement."""
+
+    path: Path
+    original: bytes
+    line: int  # the new statement goes after this line (1-based)
+    indent: str
+    count: int = 0
+
+    def apply(self) -> None:
+        self.count += 1
+        lines = self.original.decode().splitlines(keepends=True)
+        lines.insert(self.line, f"{self.indent}_lintgevent_bench_edit = {self.count}\n")
+        self.path.write_text("".join(lines))
+
+    def restore(self) -> None:
+        self.path.write_bytes(self.original)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
-        "--package",
-        default=DEFAULT_PACKAGE,
-        metavar="NAME==VER",
-        help=f"sdist to download and unpack (default: {DEFAULT_PACKAGE})",
-    )
-    source.add_argument(
-        "--source",
-        type=Path,
-        metavar="DIR",
-        help="benchmark an existing directory instead of downloading an sdist",
-    )
-    parser.add_argument(
-        "--repeat",
-        type=int,
-        default=DEFAULT_REPEAT,
-        metavar="N",
-        help=f"runs per measurement; the best is kept (default: {DEFAULT_REPEAT})",
-    )
-    parser.add_argument(
-        "--flake8-async-repeat",
-        type=int,
-        metavar="N",
-        help="runs of flake8-async, which takes minutes per run on a large "
-        "code base; 0 skips it (default: --repeat)",
-    )
-    parser.add_argument(
-        "--python",
-        default=sys.executable,
-        metavar="EXE",
-        help="interpreter that runs pip, lintgevent and flake8-async "
-        "(default: the one running this script)",
-    )
-    parser.add_argument(
-        "--baseline",
-        metavar="REF",
-        help="also time the lintgevent of this git commit of the repository "
-        "(a hash, a tag, HEAD~3), alternating with the current checkout",
-    )
+    parser.add_argument("--package", action="append", metavar="NAME==VER",
+                        help=f"an sdist to download and add to the tree; repeatable (default: {DEFAULT_PACKAGE})")
+    parser.add_argument("--apps", action="store_true",
+                        help="add every application of benchmarks/realworld/apps.toml to the tree")
+    parser.add_argument("--source", action="append", type=Path, metavar="DIR",
+                        help="add a copy of an existing directory to the tree; repeatable")
+    parser.add_argument("--copies", type=int, default=1, metavar="N",
+                        help="put the tree N times side by side (default: 1)")
+    parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, metavar="N",
+                        help=f"runs per measurement; the best is kept (default: {DEFAULT_REPEAT})")
+    parser.add_argument("--flake8-repeat", type=int, metavar="N",
+                        help="runs of (f) and (g), each a minute or more on a large tree; 0 skips them "
+                        "(default: --repeat)")
+    parser.add_argument("--flake8-async-repeat", type=int, default=0, metavar="N",
+                        help="runs of flake8-async, about 25 minutes each on Django (default: 0, skipped)")
+    parser.add_argument("--python", default=sys.executable, metavar="EXE",
+                        help="interpreter that runs pip, lintgevent and the peers (default: this one)")
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also time the lintgevent of this git commit of the repository "
+                        "(a hash, a tag, HEAD~3), alternating with the current checkout")
     args = parser.parse_args(argv)
-    if args.flake8_async_repeat is None:
-        args.flake8_async_repeat = args.repeat
-    if args.repeat < 1 or args.flake8_async_repeat < 0:
-        parser.error("--repeat must be at least 1 and --flake8-async-repeat at least 0")
+    if args.flake8_repeat is None:
+        args.flake8_repeat = args.repeat
+    if args.repeat < 1 or args.copies < 1 or args.flake8_repeat < 0 or args.flake8_async_repeat < 0:
+        parser.error("--repeat and --copies must be at least 1, the other repeats at least 0")
+    if not (args.package or args.apps or args.source):
+        args.package = [DEFAULT_PACKAGE]
     return args
 
 
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def cores() -> int:
+    """The cores this process may run on (what lintgevent's default --jobs uses)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+# ---------------------------------------------------------------- the tree
 
 
 def find_sdist(directory: Path) -> Path | None:
@@ -175,11 +192,40 @@ def download_sdist(python: str, requirement: str) -> Path:
     return sdist
 
 
-def unpack(sdist: Path, work: Path) -> Path:
-    """Unpack `sdist` into `work` and return its top-level directory."""
-    shutil.unpack_archive(sdist, work, filter="data")
-    entries = list(work.iterdir())
-    return entries[0] if len(entries) == 1 and entries[0].is_dir() else work
+def requirements(args: argparse.Namespace) -> list[str]:
+    """The sdists of the tree: --package, then the applications of apps.toml with --apps."""
+    wanted = list(args.package or [])
+    if args.apps:
+        with APPS.open("rb") as handle:
+            wanted += [f"{app['name']}=={app['version']}" for app in tomllib.load(handle)["app"]]
+    return wanted
+
+
+def build_tree(args: argparse.Namespace, work: Path) -> tuple[str, Path]:
+    """Unpack and copy every part of the code base into `work`/tree (N times with --copies);
+    returns its label and root.  The benchmark edits files there, never in a --source."""
+    parts = work / "parts"
+    parts.mkdir()
+    names = []
+    for requirement in requirements(args):
+        target = parts / re.sub(r"[^\w.-]+", "-", requirement)
+        shutil.unpack_archive(download_sdist(args.python, requirement), target, filter="data")
+        names.append(requirement)
+    for source in args.source or []:
+        if not source.is_dir():
+            raise BenchError(f"not a directory: {source}")
+        shutil.copytree(source, parts / f"{len(names)}-{source.resolve().name}", symlinks=True)
+        names.append(str(source))
+    tree = work / "tree"
+    if args.copies == 1:
+        parts.rename(tree)
+    else:
+        tree.mkdir()
+        for copy in range(args.copies):
+            shutil.copytree(parts, tree / f"copy{copy}", symlinks=True)
+        shutil.rmtree(parts)
+    label = ", ".join(names) + (f", {args.copies} copies" if args.copies > 1 else "")
+    return label, tree
 
 
 def iter_py_files(root: Path) -> Iterator[Path]:
@@ -191,12 +237,11 @@ def iter_py_files(root: Path) -> Iterator[Path]:
                 yield Path(directory, name).relative_to(root)
 
 
-def parses(source: bytes, filename: str) -> bool:
+def parsed(source: bytes, filename: str) -> ast.Module | None:
     try:
-        ast.parse(source, filename)
+        return ast.parse(source, filename)
     except (SyntaxError, ValueError):
-        return False
-    return True
+        return None
 
 
 def scan(root: Path) -> Corpus:
@@ -207,8 +252,40 @@ def scan(root: Path) -> Corpus:
     for path in iter_py_files(root):
         source = (root / path).read_bytes()
         lines += source.count(b"\n")
-        (files if parses(source, str(path)) else unparsable).append(path)
+        (files if parsed(source, str(path)) else unparsable).append(path)
     return Corpus(root, files, unparsable, lines)
+
+
+def choose_edit(corpus: Corpus) -> Edit:
+    """The file of median size among those with a top-level function whose body starts on a line
+    of its own; its edits go after the last statement of that body, at the body's indentation."""
+    candidates = []
+    for path in corpus.files:
+        source = (corpus.root / path).read_bytes()
+        try:
+            source.decode()
+        except UnicodeDecodeError:
+            continue
+        for node in parsed(source, str(path)).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body[0].lineno > node.lineno:
+                last = node.body[-1]
+                candidates.append((len(source), str(path), last.end_lineno, node.body[0].col_offset))
+                break
+    if not candidates:
+        raise BenchError(f"no file under {corpus.root} has a top-level function to edit")
+    candidates.sort()
+    size, path, line, column = candidates[len(candidates) // 2]
+    edit = Edit(corpus.root / path, (corpus.root / path).read_bytes(), line, " " * column)
+    edit.apply()
+    broken = parsed(edit.path.read_bytes(), path) is None
+    edit.restore()
+    edit.count = 0
+    if broken:
+        raise BenchError(f"an edit after line {line} of {path} does not parse")
+    return edit
+
+
+# ---------------------------------------------------------------- running and timing
 
 
 def best(timings: Sequence[Timing]) -> Timing:
@@ -221,7 +298,6 @@ def best(timings: Sequence[Timing]) -> Timing:
 
 
 def best_of(repeat: int, label: str, measure: Callable[[], Timing]) -> Timing:
-    """Run `measure` `repeat` times and keep the best."""
     timings = []
     for index in range(1, repeat + 1):
         progress(f"{label}: run {index}/{repeat}")
@@ -251,8 +327,8 @@ def time_parse(corpus: Corpus) -> Timing:
 def run_timed(command: Sequence[str], cwd: Path, env: dict[str, str]) -> Timing:
     """Run `command`, timing it and reading its peak RSS from os.wait4.
 
-    Exit status 0 is success, and so is 1 when findings were printed (both
-    linters exit 1 for findings; an uncaught Python exception also exits 1).
+    Exit status 0 is success, and so is 1 when findings were printed (every tool here exits 1
+    for findings; an uncaught Python exception also exits 1).
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -319,26 +395,23 @@ def export_package(commit: str, tree: Path) -> None:
 
 
 @contextmanager
-def lintgevent_versions(baseline: str | None) -> Iterator[list[Version]]:
-    """This checkout, then the baseline commit if given, each with an empty cache directory,
-    all in one temporary directory removed at the end."""
-    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="store-", dir=CACHE_ROOT) as store:
-        versions = [Version("current", REPO_ROOT, Path(store, "cache-current"))]
-        if baseline:
-            tree = Path(store, "baseline")
-            export_package(baseline, tree)
-            versions.append(Version("baseline", tree, Path(store, "cache-baseline")))
-        for version in versions:
-            version.cache_dir.mkdir()
-        yield versions
+def lintgevent_versions(baseline: str | None, store: Path) -> Iterator[list[Version]]:
+    """This checkout, then the baseline commit if given, each with an empty cache directory."""
+    versions = [Version("current", REPO_ROOT, store / "cache-current")]
+    if baseline:
+        tree = store / "baseline"
+        export_package(baseline, tree)
+        versions.append(Version("baseline", tree, store / "cache-baseline"))
+    for version in versions:
+        version.cache_dir.mkdir()
+    yield versions
 
 
-def lintgevent_env(version: Version) -> dict[str, str]:
+def lintgevent_env(version: Version, cache_dir: Path | None = None) -> dict[str, str]:
     """Environment that imports lintgevent from `version`'s tree and keeps its cache apart."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(version.tree), env.get("PYTHONPATH")]))
-    env["LINTGEVENT_CACHE_DIR"] = str(version.cache_dir)
+    env["LINTGEVENT_CACHE_DIR"] = str(cache_dir or version.cache_dir)
     return env
 
 
@@ -360,8 +433,28 @@ def lintgevent_command(python: str, no_cache: bool) -> list[str]:
     return command + ["--no-cache"] if no_cache else command
 
 
-def time_lintgevent(python: str, corpus: Corpus, version: Version, no_cache: bool) -> Timing:
-    return run_timed(lintgevent_command(python, no_cache), corpus.root, lintgevent_env(version))
+def time_lintgevent(python: str, corpus: Corpus, version: Version, no_cache: bool = False,
+                    cache_dir: Path | None = None) -> Timing:
+    return run_timed(lintgevent_command(python, no_cache), corpus.root, lintgevent_env(version, cache_dir))
+
+
+def time_first_run(python: str, corpus: Corpus, version: Version, store: Path) -> Timing:
+    """A run that finds an empty cache and fills it."""
+    with tempfile.TemporaryDirectory(prefix="first-", dir=store) as empty:
+        return time_lintgevent(python, corpus, version, cache_dir=Path(empty))
+
+
+def time_edited(python: str, corpus: Corpus, version: Version, edit: Edit) -> Timing:
+    edit.apply()
+    return time_lintgevent(python, corpus, version)
+
+
+def time_flake8(python: str, corpus: Corpus, version: Version, select: str, store: Path) -> Timing:
+    """flake8 on the tree with its default jobs; with GEV selected, the plugin finds an empty cache."""
+    command = [python, "-m", "flake8", "--select", select, "--lintgevent-deployment", "gunicorn-gevent",
+               "--lintgevent-test-entry-points", "."]
+    with tempfile.TemporaryDirectory(prefix="flake8-", dir=store) as empty:
+        return run_timed(command, corpus.root, lintgevent_env(version, Path(empty)))
 
 
 def time_flake8_async(python: str, corpus: Corpus) -> Timing:
@@ -375,6 +468,9 @@ def time_flake8_async(python: str, corpus: Corpus) -> Timing:
     )
 
 
+# ---------------------------------------------------------------- reporting
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -383,8 +479,8 @@ def megabytes(size: int) -> str:
     return f"{size / 1_000_000:,.1f} MB"
 
 
-def report_corpus(label: str, corpus: Corpus, args: argparse.Namespace,
-                  baseline: str | None) -> None:
+def report_corpus(label: str, corpus: Corpus, args: argparse.Namespace, baseline: str | None,
+                  edit: Edit) -> None:
     print(f"code base: {label}")
     print(f"root:      {corpus.root}")
     print(f"files:     {len(corpus.files) + len(corpus.unparsable):,} .py files, "
@@ -393,96 +489,111 @@ def report_corpus(label: str, corpus: Corpus, args: argparse.Namespace,
         names = ", ".join(map(str, corpus.unparsable[:3]))
         more = ", ..." if len(corpus.unparsable) > 3 else ""
         print(f"           {len(corpus.unparsable)} not parseable by ast ({names}{more}):"
-              " left out of (a) and (d)")
+              " left out of (a) and (h)")
+    print(f"edited:    {edit.path.relative_to(corpus.root)}, a statement after line {edit.line}")
+    print(f"cores:     {cores()} (lintgevent and flake8 use them all by default)")
     if baseline:
         print(f"baseline:  lintgevent of {args.baseline} ({baseline}), "
-              "alternating with the current checkout in (b) and (c)")
-    print(f"timings:   best of {args.repeat} run(s), flake8-async best of "
-          f"{args.flake8_async_repeat}\n", flush=True)
+              "alternating with the current checkout in (b)-(e)")
+    print(f"timings:   best of {args.repeat} run(s), flake8 best of {args.flake8_repeat}, "
+          f"flake8-async best of {args.flake8_async_repeat}\n", flush=True)
 
 
-def report_timing(label: str, timing: Timing, tool: bool = True) -> None:
-    line = f"{label:<42} {timing.seconds:9.3f} s"
-    if tool:
+def report_timing(label: str, timing: Timing, parse: Timing | None = None) -> None:
+    line = f"{label:<44} {timing.seconds:9.3f} s"
+    if parse is not None:
+        line += f" {timing.seconds / parse.seconds:8.3f}x"
         line += f"   peak RSS {megabytes(timing.max_rss):>10}   findings {timing.findings:,}"
     print(line, flush=True)
 
 
-def report_each(label: str, versions: Sequence[Version], timings: Sequence[Timing]) -> None:
-    """The current checkout's timing under `label`, each other version's below it."""
-    report_timing(label, timings[0])
-    for version, timing in zip(versions[1:], timings[1:]):
-        report_timing(f"    {version.name}", timing)
-
-
-def report_targets(title: str, parse: Timing, cold: Timing, warm: Timing,
-                   flake8: Timing | None) -> None:
-    cold_ratio = cold.seconds / parse.seconds
-    warm_ratio = warm.seconds / parse.seconds
+def report_targets(title: str, parse: Timing, figures: dict[str, Timing],
+                   flake8: tuple[Timing, Timing] | None) -> None:
     print(f"\n{title}")
-    print(f"  cold / parse          {cold_ratio:8.3f}x   target <= {COLD_TARGET}x"
-          f"      {verdict(cold_ratio <= COLD_TARGET)}")
-    print(f"  warm / parse          {warm_ratio:8.3f}x   target <= {WARM_TARGET}x"
-          f"      {verdict(warm_ratio <= WARM_TARGET)}")
+    for name, target in TARGETS.items():
+        ratio = figures[name].seconds / parse.seconds
+        print(f"  {name + ' / floor':<26}{ratio:8.3f}x   target <= {target}x{'':8}{verdict(ratio <= target)}")
+    peak = max(timing.max_rss for timing in figures.values())
+    print(f"  {'peak RSS':<21}{megabytes(peak):>13}   target < {megabytes(MEMORY_TARGET)}"
+          f"   {verdict(peak < MEMORY_TARGET)}")
     if flake8 is not None:
-        print(f"  cold / flake8-async   {cold.seconds / flake8.seconds:8.3f}x   (no target)")
-    print(f"  cold peak RSS     {megabytes(cold.max_rss):>12}   target < "
-          f"{megabytes(MEMORY_TARGET)}   {verdict(cold.max_rss < MEMORY_TARGET)}")
+        without, with_plugin = flake8
+        extra = with_plugin.seconds / without.seconds - 1
+        print(f"  {'flake8 + GEV / flake8':<26}{extra:+8.1%}    target <= +{FLAKE8_TARGET:.0%}{'':8}"
+              f"{verdict(extra <= FLAKE8_TARGET)}")
 
 
-def report_comparison(colds: Sequence[Timing], warms: Sequence[Timing]) -> None:
+def report_comparison(figures: Sequence[dict[str, Timing]]) -> None:
     """Current against baseline: each figure, both values and their ratio."""
-    (cold, base_cold), (warm, base_warm) = colds, warms
-    cold_ratio = cold.seconds / base_cold.seconds
-    warm_ratio = warm.seconds / base_warm.seconds
+    current, base = figures
     print(f"\n{'current / baseline':<22}{'current':>12}{'baseline':>13}{'ratio':>11}")
-    print(f"  {'cold':<20}{cold.seconds:10.3f} s{base_cold.seconds:11.3f} s{cold_ratio:10.3f}x")
-    print(f"  {'warm':<20}{warm.seconds:10.3f} s{base_warm.seconds:11.3f} s{warm_ratio:10.3f}x")
-    print(f"  {'cold peak RSS':<20}{megabytes(cold.max_rss):>12}{megabytes(base_cold.max_rss):>13}"
-          f"{cold.max_rss / base_cold.max_rss:10.3f}x")
-    print(f"  cold current/baseline = {cold_ratio:.2f}x (limit {BASELINE_COLD_LIMIT}x)"
-          f"   {verdict(cold_ratio <= BASELINE_COLD_LIMIT)}")
-    print(f"  warm current/baseline = {warm_ratio:.2f}x")
+    for name in TARGETS:
+        ratio = current[name].seconds / base[name].seconds
+        print(f"  {name:<20}{current[name].seconds:10.3f} s{base[name].seconds:11.3f} s{ratio:10.3f}x"
+              f"   limit {BASELINE_LIMIT}x  {verdict(ratio <= BASELINE_LIMIT)}")
+    peak, base_peak = (max(t.max_rss for t in f.values()) for f in figures)
+    print(f"  {'peak RSS':<20}{megabytes(peak):>12}{megabytes(base_peak):>13}{peak / base_peak:10.3f}x")
 
 
-def prepare(python: str, corpus: Corpus, version: Version) -> None:
-    """Check where `version` is imported from, then fill its cache (and write its bytecode)
-    in one untimed run."""
-    check_import(python, corpus, version)
-    progress(f"lintgevent, {version.name}: filling the cache")
-    time_lintgevent(python, corpus, version, no_cache=False)
+# ---------------------------------------------------------------- the run
 
 
-def benchmark(label: str, root: Path, args: argparse.Namespace, baseline: str | None) -> None:
-    if not root.is_dir():
-        raise BenchError(f"not a directory: {root}")
+def measure_versions(args: argparse.Namespace, corpus: Corpus, versions: Sequence[Version],
+                     edit: Edit, store: Path) -> list[dict[str, Timing]]:
+    """(b)-(e) for every version, in that order: the warm runs use the cache the first runs filled
+    last, and each edit run starts from the cache of the run before it."""
+    python, repeat = args.python, args.repeat
+    for version in versions:
+        check_import(python, corpus, version)
+        progress(f"lintgevent, {version.name}: filling the cache (and writing its bytecode)")
+        time_lintgevent(python, corpus, version)
+    measures = {
+        "cold": lambda v: time_lintgevent(python, corpus, v, no_cache=True),
+        "first run": lambda v: time_first_run(python, corpus, v, store),
+        "warm": lambda v: time_lintgevent(python, corpus, v),
+        "one file edited": lambda v: time_edited(python, corpus, v, edit),
+    }
+    figures: list[dict[str, Timing]] = [{} for _ in versions]
+    try:
+        for name, measure in measures.items():
+            for figure, timing in zip(figures, best_of_each(repeat, name, versions, measure)):
+                figure[name] = timing
+    finally:
+        edit.restore()
+    return figures
+
+
+def benchmark(label: str, root: Path, args: argparse.Namespace, baseline: str | None, store: Path) -> None:
     progress(f"scanning {root}")
     corpus = scan(root)
     if not corpus.files:
         raise BenchError(f"no parseable .py files under {root}")
-    report_corpus(label, corpus, args, baseline)
-    python, repeat = args.python, args.repeat
-    parse = best_of(repeat, "(a) ast.parse", lambda: time_parse(corpus))
-    report_timing("(a) ast.parse, in-process (read + parse)", parse, tool=False)
-    with lintgevent_versions(baseline) as versions:
-        for version in versions:
-            prepare(python, corpus, version)
-        colds = best_of_each(repeat, "(b) lintgevent cold", versions,
-                             lambda v: time_lintgevent(python, corpus, v, no_cache=True))
-        report_each("(b) lintgevent check --no-cache (cold)", versions, colds)
-        warms = best_of_each(repeat, "(c) lintgevent warm", versions,
-                             lambda v: time_lintgevent(python, corpus, v, no_cache=False))
-        report_each("(c) lintgevent check (warm cache)", versions, warms)
-    flake8 = None
+    edit = choose_edit(corpus)
+    report_corpus(label, corpus, args, baseline, edit)
+    parse = best_of(args.repeat, "(a) ast.parse", lambda: time_parse(corpus))
+    report_timing("(a) floor: read + ast.parse, one process", parse)
+    with lintgevent_versions(baseline, store) as versions:
+        figures = measure_versions(args, corpus, versions, edit, store)
+        letters = dict(zip(TARGETS, "bcde"))
+        for name in TARGETS:
+            report_timing(f"({letters[name]}) lintgevent check, {name}", figures[0][name], parse)
+            for version, figure in zip(versions[1:], figures[1:]):
+                report_timing(f"    {version.name}", figure[name], parse)
+        flake8 = None
+        if args.flake8_repeat:
+            flake8 = tuple(best_of(args.flake8_repeat, f"flake8 --select {select}",
+                                   lambda s=select: time_flake8(args.python, corpus, versions[0], s, store))
+                           for select in (FLAKE8_SELECT, FLAKE8_SELECT + ",GEV"))
+            report_timing(f"(f) flake8 --select {FLAKE8_SELECT}", flake8[0], parse)
+            report_timing(f"(g) flake8 --select {FLAKE8_SELECT},GEV, first run", flake8[1], parse)
     if args.flake8_async_repeat:
-        flake8 = best_of(args.flake8_async_repeat, "(d) flake8-async",
-                         lambda: time_flake8_async(python, corpus))
-        report_timing("(d) flake8-async (standalone)", flake8)
-    for version, cold, warm in zip(versions, colds, warms):
+        peer = best_of(args.flake8_async_repeat, "(h) flake8-async", lambda: time_flake8_async(args.python, corpus))
+        report_timing("(h) flake8-async (standalone)", peer, parse)
+    for version, figure in zip(versions, figures):
         title = f"ratios and targets, {version.name}" if baseline else "ratios and targets"
-        report_targets(title, parse, cold, warm, flake8)
+        report_targets(title, parse, figure, flake8 if version is versions[0] else None)
     if baseline:
-        report_comparison(colds, warms)
+        report_comparison(figures)
 
 
 def interrupt(signum: int, frame) -> None:
@@ -495,14 +606,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, interrupt)
     try:
         baseline = resolve(args.baseline) if args.baseline else None
-        if args.source:
-            benchmark(str(args.source), args.source.resolve(), args, baseline)
-            return 0
-        sdist = download_sdist(args.python, args.package)
         CACHE_ROOT.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="work-", dir=CACHE_ROOT) as work:
-            root = unpack(sdist, Path(work))
-            benchmark(args.package, root, args, baseline)
+            label, root = build_tree(args, Path(work))
+            store = Path(work, "store")
+            store.mkdir()
+            benchmark(label, root, args, baseline, store)
     except (BenchError, OSError) as error:
         print(f"bench_check: error: {error}", file=sys.stderr)
         return 2
