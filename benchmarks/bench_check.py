@@ -15,7 +15,10 @@ millions of lines).  Then, each the best of `--repeat` runs:
   (e) one file edited: a warm cache and one statement added to a function body of one file
       (pre-commit, an editor), a different statement every run;
   (f) flake8 --select E,F,W, and (g) flake8 --select E,F,W,GEV with an empty lintgevent cache;
-  (h) flake8-async's standalone command, a peer (`--flake8-async-repeat`, off by default).
+  (h) flake8-async's standalone command, a peer (`--flake8-async-repeat`, off by default);
+  (i) `--random-edits N` random edits of the tree (random_edits.py: calls, routes, imports,
+      patch_all, decorators, lines moved), after each of which the output of a run that reuses
+      the cache must be the output of a cold run, byte for byte.
 
 It prints the core count, every figure as a ratio to the floor next to its target, PASS or MISS.
 With --baseline REF, (b)-(e) also run with the lintgevent package of commit REF (exported into a
@@ -31,6 +34,7 @@ import argparse
 import ast
 import io
 import os
+import random
 import re
 import shutil
 import signal
@@ -44,6 +48,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from random_edits import KINDS, RandomEdits
 
 DEFAULT_PACKAGE = "django==5.1.4"
 DEFAULT_REPEAT = 3
@@ -137,6 +143,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         "(default: --repeat)")
     parser.add_argument("--flake8-async-repeat", type=int, default=0, metavar="N",
                         help="runs of flake8-async, about 25 minutes each on Django (default: 0, skipped)")
+    parser.add_argument("--random-edits", type=int, default=len(KINDS), metavar="N",
+                        help="random edits after which a run from the cache must print what a cold run "
+                        f"prints; 0 skips them (default: {len(KINDS)}, one of each kind)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random edits (default: 0)")
     parser.add_argument("--python", default=sys.executable, metavar="EXE",
                         help="interpreter that runs pip, lintgevent and the peers (default: this one)")
     parser.add_argument("--baseline", metavar="REF",
@@ -145,7 +155,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.flake8_repeat is None:
         args.flake8_repeat = args.repeat
-    if args.repeat < 1 or args.copies < 1 or args.flake8_repeat < 0 or args.flake8_async_repeat < 0:
+    if args.repeat < 1 or args.copies < 1 or min(args.flake8_repeat, args.flake8_async_repeat, args.random_edits) < 0:
         parser.error("--repeat and --copies must be at least 1, the other repeats at least 0")
     if not (args.package or args.apps or args.source):
         args.package = [DEFAULT_PACKAGE]
@@ -457,6 +467,36 @@ def time_flake8(python: str, corpus: Corpus, version: Version, select: str, stor
         return run_timed(command, corpus.root, lintgevent_env(version, Path(empty)))
 
 
+def run_output(command: Sequence[str], cwd: Path, env: dict[str, str]) -> bytes:
+    """What `command` prints on stdout and stderr, once it exits 0 or 1."""
+    done = subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True)
+    if done.returncode not in (0, 1):
+        raise BenchError(f"exit status {done.returncode} from {shorten(command)} in {cwd}\n"
+                         f"{done.stderr.decode(errors='replace')[-4000:]}")
+    return done.stdout + b"\0" + done.stderr
+
+
+def compare_after_edits(args: argparse.Namespace, corpus: Corpus, version: Version) -> tuple[int, list[str]]:
+    """(i): apply the random edits one by one (they stay: this runs last); after each, a run that
+    reuses the cache and a cold run.  (edits applied, the edits after which the two differed)."""
+    edits = RandomEdits(corpus.root, random.Random(args.seed))
+    env = lintgevent_env(version)
+    applied, differed = 0, []
+    for number in range(args.random_edits):
+        kind = KINDS[number % len(KINDS)]
+        edit = edits.apply(kind)
+        if edit is None:
+            progress(f"(i) no file takes a {kind!r} edit")
+            continue
+        applied += 1
+        progress(f"(i) edit {number + 1}/{args.random_edits}: {edit}")
+        incremental = run_output(lintgevent_command(args.python, no_cache=False), corpus.root, env)
+        cold = run_output(lintgevent_command(args.python, no_cache=True), corpus.root, env)
+        if incremental != cold:
+            differed.append(str(edit))
+    return applied, differed
+
+
 def time_flake8_async(python: str, corpus: Corpus) -> Timing:
     """Run flake8-async on every parseable file, in as few invocations as fit."""
     runs = [run_timed([python, "-m", "flake8_async", *batch], corpus.root, dict(os.environ))
@@ -594,6 +634,12 @@ def benchmark(label: str, root: Path, args: argparse.Namespace, baseline: str | 
         report_targets(title, parse, figure, flake8 if version is versions[0] else None)
     if baseline:
         report_comparison(figures)
+    if args.random_edits:
+        applied, differed = compare_after_edits(args, corpus, versions[0])
+        print(f"\n(i) random edits (seed {args.seed}): {applied} applied; the run from the cache printed "
+              f"what the cold run printed after {applied - len(differed)}: {verdict(not differed)}")
+        for edit in differed:
+            print(f"    differed after: {edit}")
 
 
 def interrupt(signum: int, frame) -> None:
