@@ -20,6 +20,7 @@ from .findings import FileError, Finding
 from .index import ProjectIndex
 from .inference import ReceiverInference
 from .lines import in_characters
+from .positions import rendered_results
 from .processes import CELERY_WORKER, Process, ProcessFinder
 from .rules import RULES, without_superseded
 from . import codec, values
@@ -177,7 +178,8 @@ def _analyse_project(project_root: str, config: Config, cache: Cache,
     summaries, parse_errors = _summaries(contents, cache, config.jobs)
     findings, result.deployments, result.processes = _check(summaries, project_root, config, deployment_texts,
                                                             contents)
-    result.findings = sorted(set(in_characters(findings, contents)))
+    result.findings = sorted(set(in_characters(rendered_results(findings, result.deployments, result.processes),
+                                               contents)))
     result.errors.extend(parse_errors)
     cache.put("results", results_key, (result.findings, parse_errors, result.deployments, result.processes))
     return result

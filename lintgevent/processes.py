@@ -21,6 +21,7 @@ from .deployment import (GRPC_GEVENT, ORACLE_THICK, PATCH_ALL, PSYCOGREEN, SINGL
                          apply_override, is_gevent_worker)
 from .index import ProjectIndex, is_test_module
 from .launchers import CELERY, GUNICORN, UWSGI, Launcher, launchers_in_text
+from .positions import mark
 from .summary import FileSummary
 
 DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent", "init_oracle_client",
@@ -84,7 +85,7 @@ class ProcessFinder:
         return found
 
     def where(self, path: str, line: int) -> str:
-        return f"{os.path.relpath(path, self.project_root)}:{line}"
+        return f"{os.path.relpath(path, self.project_root)}:{mark(path, line)}"
 
     # -- the processes -------------------------------------------------------------------------
     def processes(self) -> tuple[list[Process], dict[int, set]]:
@@ -335,9 +336,9 @@ class ProcessFinder:
             patched_elsewhere |= _patching_imports(d, fs, self.project_root)
             for call in self.patch_calls(fs):
                 if _in_main_block(call, fs):
-                    held_back.append((call, fs, f"{where}:{call.line}"))
+                    held_back.append((call, fs, f"{where}:{mark(fs.path, call.line)}"))
                 else:
-                    patched_elsewhere |= apply_patch_call(self.index, d, call, fs, f"{where}:{call.line}")
+                    patched_elsewhere |= apply_patch_call(self.index, d, call, fs, f"{where}:{mark(fs.path, call.line)}")
         if held_back and not patched_elsewhere:
             for call, fs, where in held_back:  # a script's own patching, when nothing else patches
                 apply_patch_call(self.index, d, call, fs, where)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from .index import ProjectIndex, alternatives
+from .positions import mark
 from .summary import Call, FileSummary
 
 MAX_DEPTH = 8
@@ -33,7 +34,7 @@ def value_name(value) -> str:
 def where(index: ProjectIndex, path: str, line: int | None = None) -> str:
     """A file as its import root names it, with a line."""
     relative = os.path.relpath(path, index.root_of.get(path, os.path.dirname(path)))
-    return f"{relative}:{line}" if line else relative
+    return f"{relative}:{mark(path, line)}" if line else relative
 
 
 def origin(index: ProjectIndex, desc, fs: FileSummary, depth: int = 0) -> str | None:

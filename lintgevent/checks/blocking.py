@@ -8,6 +8,7 @@ from ..deployment import Deployment
 from ..findings import Finding
 from ..index import ProjectIndex, alternatives
 from ..inference import ReceiverInference
+from ..positions import mark_lines
 from ..provenance import explained_receiver
 from ..readiness import ready_calls
 from ..reach import Reachability, Site
@@ -148,7 +149,7 @@ def _finding(index: ProjectIndex, fs: FileSummary, site: Site, entry: BlockingCa
     rule = RULES[entry.code]
     how = explained_receiver(index, site.call, fs)
     process = deployment.blocking_in(entry.blocks)
-    then = f", then {_operations(uses)}," if uses else ""
+    then = f", then {_operations(fs.path, uses)}," if uses else ""
     advice = TOGETHER if uses else rule.advice
     message = f"{entry.code} {describe(entry, site)}{how}{process}{then} on a request path ({chain}); {advice}"
     lines = tuple(sorted({use.call.line for use, _ in uses} - {site.call.line}))
@@ -156,19 +157,12 @@ def _finding(index: ProjectIndex, fs: FileSummary, site: Site, entry: BlockingCa
                    severity=_severity(entry, [use_entry for _, use_entry in uses]), lines=lines)
 
 
-def _operations(uses: list) -> str:
+def _operations(path: str, uses: list) -> str:
     """`fh.write` and `fh.flush` at lines 14-16"""
     texts = list(dict.fromkeys(f"`{site.call.text}`" for site, _ in uses))
     named = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
-    lines = sorted({site.call.line for site, _ in uses})
-    runs: list[list[int]] = []
-    for line in lines:
-        if runs and line == runs[-1][-1] + 1:
-            runs[-1].append(line)
-        else:
-            runs.append([line])
-    spans = ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
-    return f"{named} at line{'s' if len(lines) > 1 else ''} {spans}"
+    lines = {site.call.line for site, _ in uses}
+    return f"{named} at line{'s' if len(lines) > 1 else ''} {mark_lines(path, lines)}"
 
 
 def _severity(opening: BlockingCall, uses: list[BlockingCall]) -> str:

@@ -14,6 +14,7 @@ from ..entrypoints import EntryPoints
 from ..findings import Finding
 from ..handles import Flow, Injection
 from ..index import ProjectIndex, alternatives
+from ..positions import mark
 from ..rules import RULES
 from ..summary import Call, FileSummary, Function
 
@@ -259,7 +260,7 @@ def _with_handles(index: ProjectIndex, fs: FileSummary, function: Function, foun
         if not _is_resource(index, fs, calls_at.get((block.call_line, block.call_col))):
             continue
         reported.add(where)
-        message = (f"GEV202 `{block.name}` (from `with {block.text}` at line {block.line}) is handed to "
+        message = (f"GEV202 `{block.name}` (from `with {block.text}` at line {mark(fs.path, block.line)}) is handed to "
                    f"{_target_text(escape)}, which is not joined before the block ends and then uses a "
                    f"closed resource; {RULES['GEV202'].advice}")
         yield Finding(fs.path, *where, "GEV202", message)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from ..deployment import PATCH_ALL, Deployment
 from ..findings import Finding
 from ..index import ProjectIndex
+from ..positions import mark
 from ..rules import RULES
 from ..summary import FileSummary
 
@@ -67,7 +68,7 @@ class _Effects:
                 break
             chain, effect = self.of_import(target, name, names, is_from, depth)
             if effect:
-                how = effect if chain else f"{_statement(name, names, is_from)} (line {line}) {effect}"
+                how = effect if chain else f"{_statement(name, names, is_from)} (line {mark(target.path, line)}) {effect}"
                 found = ((module, *chain), how)
         self._modules[key] = found if found[1] else ((), "")
         return self._modules[key]
@@ -79,7 +80,7 @@ class _Effects:
                 continue
             value = self.index.evaluate(call.func, fs)
             if value is not None and value[0] == "ext" and value[1] in self.catalog.created_unpatched:
-                return f"`{call.text}()` (line {call.line}), created at import: it stays native"
+                return f"`{call.text}()` (line {mark(fs.path, call.line)}), created at import: it stays native"
         return ""
 
 
@@ -101,7 +102,7 @@ def check(index: ProjectIndex, deployments: dict[str, Deployment]) -> Iterator[F
                     chain, effect = effects.of_import(fs, module, names, is_from)
                     if effect:
                         runs = f"which runs {' -> '.join(f'`{m}`' for m in chain)}: " if chain else "which "
-                        early.append(f"{_statement(module, names, is_from)} (line {line}), {runs}{effect}")
+                        early.append(f"{_statement(module, names, is_from)} (line {mark(fs.path, line)}), {runs}{effect}")
             created = effects.created(fs, call.line)
             if created:
                 early.append(created)
