@@ -12,6 +12,9 @@ its kind says:
     set_of_str                 an array of str
     dict_of(k)                 an object of k (the keys are str)
 
+Kinds of entry: a file's summary, a run's results, a project's snapshot (the last run's inputs and
+results, relocation.py) and a file's line digests.
+
 Encoding checks every value against its kind (TypeError otherwise: JSON would turn a tuple into a
 list, or an int key into a str, without a word).  Decoding checks the JSON type of every field
 before it builds anything: any other shape is a ValueError, which the cache takes as a miss.
@@ -26,6 +29,7 @@ from operator import attrgetter
 
 from .deployment import Deployment
 from .processes import Process
+from .snapshot import Snapshot
 from .findings import FileError, Finding
 from .handles import Escapes, Flow, Injection, WithBlock
 from .summary import Call, ClassInfo, FileSummary, Function
@@ -221,7 +225,19 @@ _PROCESS = _Record(Process, str, str, _DEPLOYMENT, list_of(str))
 _RESULTS = _Record(tuple, list_of(_FINDING), list_of(_FILE_ERROR), dict_of(_DEPLOYMENT), list_of(_PROCESS),
                    build=lambda *v: v)
 
-ENTRIES = {"summary": _SUMMARY, "results": _RESULTS}
+_SNAPSHOT = _Record(Snapshot, dict_of(str), str, set_of_str, _RESULTS)
+
+
+def _decode_str(x, trees):
+    if type(x) is not str:
+        raise ValueError("not a str")
+    return x
+
+
+# A file's line digests (relocation.line_digests).
+_TEXT = _Kind((str,), lambda value, trees: _checked(value, str), _decode_str)
+
+ENTRIES = {"summary": _SUMMARY, "results": _RESULTS, "snapshot": _SNAPSHOT, "lines": _TEXT}
 
 
 def dumps(kind: str, value) -> bytes:

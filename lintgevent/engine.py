@@ -21,15 +21,17 @@ from .index import ProjectIndex
 from .inference import ReceiverInference
 from .lines import in_characters
 from .positions import rendered_results
+from .relocation import MAX_MOVED_FILES, line_digests, moved_lines, relocated
 from .processes import CELERY_WORKER, Process, ProcessFinder
 from .rules import RULES, without_superseded
+from .snapshot import Snapshot
 from . import codec, values
 from .sources import SourceError, import_root, parse_source, python_files, read_source
 from .summary import FileSummary, summarise
 from .workers import ordered_map, worker_count
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 23
+CACHE_FORMAT = 24
 
 
 @dataclass
@@ -65,9 +67,10 @@ def _summary_key(path: str, data: bytes) -> str:
     return _digest(_salt(), os.fsencode(module), bytes([is_package]), data)
 
 
-def _summarise(item: tuple[str, bytes, bool]) -> tuple[FileSummary | tuple[str, int], bytes | None]:
-    """A file's summary, or (reason, line) when it cannot be made; and the summary as the cache
-    stores it, when `encode` (and the codec knows its values).  Runs in a worker process (workers.py)."""
+def _summarise(item: tuple[str, bytes, bool]) -> tuple[FileSummary | tuple[str, int], bytes | None, bytes | None]:
+    """A file's summary, or (reason, line) when it cannot be made; and, when `encode`, the summary
+    as the cache stores it (if the codec knows its values) and the file's line digests (what the
+    run after an edit of it diffs with, relocation.py).  Runs in a worker process (workers.py)."""
     path, data, encode = item
     _, module, is_package = _import_root(path)
     try:
@@ -77,29 +80,31 @@ def _summarise(item: tuple[str, bytes, bool]) -> tuple[FileSummary | tuple[str, 
         except (RecursionError, MemoryError):
             raise SourceError("too deeply nested to analyse") from None
     except SourceError as error:
-        return (str(error), error.line), None
+        return (str(error), error.line), None, None
     if not encode:
-        return summary, None
+        return summary, None, None
     try:
-        return summary, codec.dumps("summary", summary)
+        return summary, codec.dumps("summary", summary), codec.dumps("lines", line_digests(data))
     except (TypeError, ValueError, RecursionError):
-        return summary, None
+        return summary, None, None
 
 
-def _summaries(contents: dict[str, bytes], cache: Cache, jobs: int | str) -> tuple[list[FileSummary], list[FileError]]:
-    """Every file's summary, from the cache or made by `jobs` workers; in the order of `contents`."""
+def _summaries(contents: dict[str, bytes], keys: dict[str, str], cache: Cache,
+               jobs: int | str) -> tuple[list[FileSummary], list[FileError]]:
+    """The summary of every file of `contents` (`keys` holds their cache keys), from the cache or
+    made by `jobs` workers; in the order of `contents`."""
     found: dict[str, FileSummary | tuple[str, int]] = {}
-    keys = {}
-    for path, data in contents.items():
-        keys[path] = _summary_key(path, data)
+    for path in contents:
         summary = cache.get("summary", keys[path])
         if summary is not None:
             found[path] = summary
     misses = [(path, data, cache.enabled) for path, data in contents.items() if path not in found]
-    for (path, *_), (summary, payload) in zip(misses, ordered_map(_summarise, misses, worker_count(jobs, len(misses)))):
+    made = ordered_map(_summarise, misses, worker_count(jobs, len(misses)))
+    for (path, *_), (summary, payload, lines) in zip(misses, made):
         found[path] = summary
         if payload is not None:
             cache.put_encoded("summary", keys[path], payload)
+            cache.put_encoded("lines", keys[path], lines)
     cache.save()  # the summaries are kept even if the global step fails
     summaries, errors = [], []
     for path in contents:
@@ -110,6 +115,28 @@ def _summaries(contents: dict[str, bytes], cache: Cache, jobs: int | str) -> tup
         else:
             errors.append(FileError(path, *summary))
     return summaries, errors
+
+
+def _moved_results(snapshot: Snapshot | None, keys: dict[str, str], inputs: str, contents: dict[str, bytes],
+                   cache: Cache, jobs: int | str) -> tuple | None:
+    """The last run's results with the lines of the files that changed moved, when that is all
+    their edit did (relocation.py); None when the global step must run."""
+    if snapshot is None or snapshot.inputs != inputs or snapshot.files.keys() != keys.keys():
+        return None
+    changed = [path for path in keys if snapshot.files[path] != keys[path]]
+    if len(changed) > MAX_MOVED_FILES or snapshot.text_read.intersection(changed):
+        return None
+    moves = {}
+    _summaries({path: contents[path] for path in changed}, keys, cache, jobs)  # the next runs' summaries
+    for path in changed:
+        old, old_lines = cache.get("summary", snapshot.files[path]), cache.get("lines", snapshot.files[path])
+        if old is None or old_lines is None:
+            return None
+        _, module, is_package = _import_root(path)
+        moves[path] = moved_lines(old, old_lines, contents[path], path, module, is_package)
+        if moves[path] is None:
+            return None
+    return relocated(snapshot.results, moves)
 
 
 def _deployment_chain(root: str, project_root: str) -> list[str]:
@@ -175,9 +202,21 @@ def _analyse_project(project_root: str, config: Config, cache: Cache,
         result.errors.extend(errors)
         return result
 
-    summaries, parse_errors = _summaries(contents, cache, config.jobs)
-    findings, result.deployments, result.processes = _check(summaries, project_root, config, deployment_texts,
-                                                            contents)
+    keys = {path: _summary_key(path, data) for path, data in contents.items()}
+    snapshot_key = _digest(_salt(), config.fingerprint().encode(), os.fsencode(project_root))
+    snapshot = cache.get("snapshot", snapshot_key)
+    inputs = _digest(*(os.fsencode(d) + b"\0" + os.fsencode(p) + b"\0" + hashlib.blake2b(files[p]).digest()
+                       for d, files in sorted(deployment_texts.items()) for p in sorted(files)))
+    results = _moved_results(snapshot, keys, inputs, contents, cache, config.jobs)
+    if results is not None:
+        text_read = snapshot.text_read
+    else:
+        summaries, parse_errors = _summaries(contents, keys, cache, config.jobs)
+        findings, deployments, processes, text_read = _check(summaries, project_root, config, deployment_texts,
+                                                             contents)
+        results = (findings, parse_errors, deployments, processes)
+    cache.put("snapshot", snapshot_key, Snapshot(keys, inputs, text_read, results))  # encoded now: marks and all
+    findings, parse_errors, result.deployments, result.processes = results
     result.findings = sorted(set(in_characters(rendered_results(findings, result.deployments, result.processes),
                                                contents)))
     result.errors.extend(parse_errors)
@@ -185,9 +224,29 @@ def _analyse_project(project_root: str, config: Config, cache: Cache,
     return result
 
 
+class _Reads(dict):
+    """The contents of the files, noting which the global step reads."""
+
+    def __init__(self, contents: dict[str, bytes]):
+        super().__init__(contents)
+        self.read: set[str] = set()
+
+    def __getitem__(self, path: str) -> bytes:
+        self.read.add(path)
+        return super().__getitem__(path)
+
+    def get(self, path: str, default=None):
+        if path in self:
+            self.read.add(path)
+        return super().get(path, default)
+
+
 def _check(summaries: list[FileSummary], project_root: str, config: Config,
            deployment_texts: dict[str, dict[str, bytes]], contents: dict[str, bytes],
-           ) -> tuple[list[Finding], dict[str, Deployment], list[Process]]:
+           ) -> tuple[list[Finding], dict[str, Deployment], list[Process], set[str]]:
+    """The global step: (findings, each import root's deployment, the processes, the paths whose
+    contents it read)."""
+    contents = _Reads(contents)
     index = ProjectIndex(summaries, {s.path: _import_root(s.path)[0] for s in summaries}, load_catalog())
     processes, deployments, own_code = ProcessFinder(index, project_root, config, deployment_texts, contents).judge()
     entries = EntryPoints(index, deployments, celery_gevent=any(p.launcher == CELERY_WORKER for p in processes))
@@ -199,4 +258,4 @@ def _check(summaries: list[FileSummary], project_root: str, config: Config,
     findings.extend(handles.check(index, entries, deployments))
     findings.extend(request_context.check(index, reach, entries, deployments))
     findings.extend(patch_order.check(index, deployments))
-    return without_superseded(findings), own_code, processes
+    return without_superseded(findings), own_code, processes, contents.read

@@ -31,6 +31,7 @@ from lintgevent import cache, cli, codec, engine
 from lintgevent.cache import Cache
 from lintgevent.config import load_config
 from lintgevent.engine import analyse_project
+from lintgevent.snapshot import Snapshot
 from lintgevent.sources import SourceError, import_root, parse_source
 from lintgevent.summary import summarise
 from store import mark_used, put_entry, signed, stored
@@ -113,7 +114,7 @@ def engine_keys(root: Path, monkeypatch, fix: bool = True) -> set[tuple[str, str
         cli.main(["check", "."])
         if fix:
             cli.main(["fix", "--check"])
-    assert {kind for kind, _ in seen} == {"summary", "results"}
+    assert {kind for kind, _ in seen} == {"summary", "results", "snapshot"}
     return seen
 
 
@@ -251,11 +252,12 @@ def corrupt(corruption: str, store: Path, kind: str, key: str) -> bytes:
         return os.urandom(4096)
     if corruption == "empty":
         return b""
-    values = {"results": FORGED_RESULTS, "summary": next(summaries_of(REPO / "rules" / "GEV301"))}
+    values = {"results": FORGED_RESULTS, "summary": next(summaries_of(REPO / "rules" / "GEV301")),
+              "snapshot": Snapshot({}, "", set(), FORGED_RESULTS)}
     if corruption == "truncated":
         good = signed(store, kind, key, codec.dumps(kind, values[kind]))
         return good[: len(good) // 2]
-    other = "summary" if kind == "results" else "results"
+    other = "summary" if kind != "summary" else "results"
     payload = {"signed random bytes": os.urandom(4096),
                "signed wrong shape": json.dumps([[], ["stale", "shape"]]).encode(),
                "signed other kind": codec.dumps(other, values[other]),

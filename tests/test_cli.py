@@ -555,7 +555,8 @@ def test_process_clean_project_and_cache(tmp_path, cache_dir):
     second = run_process(tmp_path, "check")
     assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
     assert (second.returncode, second.stdout, second.stderr) == (0, "", "")
-    assert len(entries) == 2 and stored(cache_dir) == entries, "a summary and the results, not written again"
+    assert sorted(kind for kind, _ in entries) == ["lines", "results", "snapshot", "summary"]
+    assert stored(cache_dir) == entries, "a summary, its line digests, the results and the snapshot, not written again"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.py", "pyproject.toml"]
 
 

@@ -86,7 +86,9 @@ def test_the_cache_is_shared_and_ignorable(project, cache_dir):
     assert first[0] == 1
     assert (cache_dir / "CACHEDIR.TAG").exists()
     assert len((cache_dir / "key").read_bytes()) == 32, "one key, whichever worker made it"
-    assert len(stored(cache_dir)) == 3, "two summaries and one result, the same for both workers"
+    kinds = sorted(kind for kind, _ in stored(cache_dir))
+    assert kinds == ["lines", "lines", "results", "snapshot", "summary", "summary"], \
+        "a summary and line digests per file, one result and one snapshot, the same for both workers"
     assert not (project / ".lintgevent_cache").exists()
     assert flake8(project, "--select", "GEV", "-j", "2", ".") == first
     (project / "helpers.py").write_text(HELPERS.replace("/srv/out", "/srv/other"))

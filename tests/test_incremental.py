@@ -1,8 +1,11 @@
 """A run that reuses the cache says exactly what a cold run says, after every edit of a sequence of
 random edits (benchmarks/random_edits.py): calls, routes, imports, patch_all, decorators and lines
-moved.  bench_check.py --random-edits N does the same on a large tree."""
+moved.  bench_check.py --random-edits N does the same on a large tree.  An edit that only moves
+lines is relocated (relocation.py): the global step does not run."""
 from __future__ import annotations
 
+import ast
+import dataclasses
 import random
 import shutil
 import sys
@@ -13,6 +16,9 @@ import pytest
 from lintgevent import engine
 from lintgevent.config import load_config
 from lintgevent.engine import analyse_project
+from lintgevent.findings import Finding
+from lintgevent.positions import mark, mark_lines, moved, render
+from lintgevent.relocation import _renumbering, relocated
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -74,3 +80,78 @@ def _ignoring_contents(digest):
     def names_only(*parts: bytes) -> str:
         return digest(*(part.split(b"\0", 1)[0] for part in parts))
     return names_only
+
+
+def _first_function_body(path: Path):
+    tree = ast.parse(path.read_bytes())
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body[0].lineno > node.lineno:
+            return node.body[0]
+    return None
+
+
+def test_an_edit_that_moves_lines_only_is_relocated_without_the_global_step(tmp_path, monkeypatch):
+    """Each file in turn gets a statement at the top of its first function body, which moves every
+    line below it: the results are the last run's, moved, and they are what a cold run finds.  A
+    gunicorn config module, whose text the global step reads, makes it run again."""
+    root = _project(tmp_path)
+    ran_for = []
+    check = engine._check
+    monkeypatch.setattr(engine, "_check", lambda *args: ran_for.append(edited) or check(*args))
+    edited = None
+
+    def cold() -> tuple:
+        with monkeypatch.context() as cold_run:
+            cold_run.setattr(engine, "_check", check)
+            return _outcome(root, use_cache=False)
+
+    _outcome(root, use_cache=True)
+    moved_some = False
+    for edited in sorted(root.rglob("*.py")):
+        first = _first_function_body(edited)
+        if first is None:
+            continue
+        lines = edited.read_text().splitlines(keepends=True)
+        indent = lines[first.lineno - 1][:first.col_offset]
+        lines.insert(first.lineno - 1, f"{indent}_moved_by_the_test = 1\n")
+        edited.write_text("".join(lines))
+        incremental = _outcome(root, use_cache=True)
+        assert incremental == cold(), edited
+        moved_some |= any(f.path == str(edited) and f.line > first.lineno for f in incremental[0])
+    assert moved_some, "no finding was below an edit: the test would prove little"
+    assert ran_for == [None], "only the first run runs the global step"
+    edited = root / "handles" / "gunicorn.conf.py"
+    edited.write_text("# moved\n" + edited.read_text())
+    assert _outcome(root, use_cache=True) == cold()
+    assert ran_for[1:] == [edited], "the global step reads a config module's text: it runs again"
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("abcd", "abXcd", {1: 1, 2: 2, 3: 4, 4: 5}),
+    ("abcd", "XYabd", {1: 3, 2: 4, 4: 5}),
+    ("abcd", "abcdZ", {1: 1, 2: 2, 3: 3, 4: 4}),
+    ("", "ab", {}),
+])
+def test_lines_the_diff_does_not_match_get_numbers_between_old_lines_never_whole(old, new, expected):
+    numbers, moves = _renumbering(list(old), list(new))
+    assert moves == expected
+    assert all(numbers[new_line] == old_line for old_line, new_line in moves.items())
+    others = [numbers[line] for line in range(1, len(new) + 1) if line not in moves.values()]
+    assert all(number != int(number) for number in others)
+    assert numbers[1:] == sorted(numbers[1:]) and len(set(numbers[1:])) == len(new), "strictly increasing"
+
+
+def test_a_mark_moves_with_its_file_and_renders_as_the_numbers_it_holds():
+    text = f"at line {mark('/a.py', 3)}, then {mark_lines('/a.py', [7, 5, 6, 9])} and {mark('/b.py', 3)}"
+    assert render(text) == "at line 3, then 5-7, 9 and 3"
+    moved_text = moved(text, lambda path, line: line + 1 if path == "/a.py" else line)
+    assert render(moved_text) == "at line 4, then 6-8, 10 and 3"
+    assert moved(text, lambda path, line: None if line == 9 else line) is None
+
+
+def test_a_plan_with_a_part_relocation_does_not_know_is_not_moved():
+    finding = Finding("/a.py", 3, 0, "GEV301", "GEV301 x", fix=(("call", (3, 0)), ("new part", (3, 0))))
+    assert relocated(([finding], [], {}, []), {"/a.py": {3: 4}}) is None
+    known = dataclasses.replace(finding, fix=(("call", (3, 0)), ("sleeps", ((3, 4),))))
+    moved_findings = relocated(([known], [], {}, []), {"/a.py": {3: 4}})[0]
+    assert moved_findings == [dataclasses.replace(known, line=4, fix=(("call", (4, 0)), ("sleeps", ((4, 4),))))]

@@ -1,0 +1,129 @@
+"""The results of a project's last run, moved to the new lines of files whose edit moved lines only.
+
+After an edit, the global step (index, entry points, values, reachability, checks) would be redone
+for every file although most edits of a function body change no fact it reads.  A changed file is
+*moved only* when its new syntax tree, with each line renumbered onto its last version (a line the
+diff matches gets the old line's number, any other line a number between two old lines, never a
+whole one), summarises to exactly the summary of its last version.  The summary of the new
+version is then the old summary with its lines renumbered, and so are the results: the global step
+compares positions, keeps them and shows them, and never computes with them (messages show lines as
+marks, see positions.py), so renumbering its input renumbers its output.  Files whose text the
+global step reads (the config modules whose launchers it parses) are never moved: it would read
+their text, not their summary.
+
+Which old line a new line matches is a guess (a diff of CRC-32s of lines): a wrong guess cannot
+make the results wrong, only make the summaries differ, and then the global step runs as usual.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import zlib
+
+from . import codec, positions
+from .lines import split_lines
+from .sources import SourceError, parse_source
+from .summary import FileSummary, summarise
+
+# More changed files than this are not worth the comparison: the global step runs.
+MAX_MOVED_FILES = 8
+# The parts of a fix plan that are positions, (line, column) or several of them, and those that are
+# not; a plan with any other part is not moved (the global step runs).
+PLAN_POSITIONS = {"call": 1, "loop": 1, "sleeps": 2}
+PLAN_VALUES = frozenset({"arg", "arrives_at", "counter", "data", "decorator", "function", "hint", "inject_at",
+                         "keyword", "param", "refuse", "shape", "slot", "statement", "target"})
+
+
+def line_digests(data: bytes) -> str:
+    """A CRC-32 of every line, as ast numbers the lines: what the next run diffs an edit with."""
+    return b"".join(zlib.crc32(line).to_bytes(4, "little") for line in split_lines(data)).hex()
+
+
+def _lines_of(digests: str) -> list[str]:
+    return [digests[i:i + 8] for i in range(0, len(digests), 8)]
+
+
+def _renumbering(old: list[str], new: list[str]) -> tuple[list, dict[int, int]]:
+    """(new line -> its number among the old lines, or a fraction between two of them; index 0
+    unused), and old line -> new line for the lines the diff matches."""
+    numbers: list = [0.0] * (len(new) + 1)
+    moves: dict[int, int] = {}
+    next_new, previous_old = 1, 0
+    for old_start, new_start, size in difflib.SequenceMatcher(None, old, new, autojunk=False).get_matching_blocks():
+        gap = range(next_new, new_start + 1)  # new lines the diff did not match, before this block
+        for i, line in enumerate(gap):
+            numbers[line] = previous_old + (i + 1) / (len(gap) + 1)
+        for k in range(1, size + 1):
+            numbers[new_start + k] = old_start + k
+            moves[old_start + k] = new_start + k
+        next_new, previous_old = new_start + size + 1, old_start + size
+    return numbers, moves
+
+
+def moved_lines(old: FileSummary, old_digests: str, data: bytes, path: str, module: str,
+                is_package: bool) -> dict[int, int] | None:
+    """Old line -> new line of a file whose new contents `data` moved its lines only, or None."""
+    numbers, moves = _renumbering(_lines_of(old_digests), _lines_of(line_digests(data)))
+    try:
+        tree = parse_source(data, path)
+        for node in ast.walk(tree):
+            if getattr(node, "lineno", None):
+                node.lineno = numbers[node.lineno]
+            if getattr(node, "end_lineno", None):
+                node.end_lineno = numbers[node.end_lineno]
+        renumbered = summarise(tree, path, module, is_package)
+        renumbered.path = old.path
+        # Encoded, so that the order of every dict counts and a fraction in a line is a mismatch.
+        same = codec.dumps("summary", renumbered) == codec.dumps("summary", old)
+    except (SourceError, TypeError, ValueError, IndexError, RecursionError, MemoryError):
+        return None  # a line number used as a whole number: not a summary this comparison can judge
+    return moves if same else None
+
+
+def relocated(results: tuple, moves: dict[str, dict[int, int]]) -> tuple | None:
+    """The results with the lines of every file in `moves` moved; None if one of them is not a
+    line that the moves know."""
+    def move(path: str, line: int) -> int | None:
+        lines = moves.get(path)
+        return line if lines is None else lines.get(line)
+
+    findings, errors, deployments, processes = results
+    moved_findings = []
+    for finding in findings:
+        message, chain = positions.moved(finding.message, move), positions.moved(finding.chain, move)
+        if message is None or chain is None:
+            return None
+        changes = {"message": message, "chain": chain}
+        if finding.path in moves:
+            changes.update(line=move(finding.path, finding.line),
+                           lines=tuple(move(finding.path, line) for line in finding.lines),
+                           fix=_moved_plan(finding.fix, finding.path, move))
+            if changes["line"] is None or None in changes["lines"] or changes["fix"] is None:
+                return None
+        moved_findings.append(dataclasses.replace(finding, **changes))
+    for deployment in [*deployments.values(), *(p.deployment for p in processes)]:
+        texts = [positions.moved(text, move) for text in deployment.source]
+        if None in texts:
+            return None
+        deployment.source[:] = texts
+    for process in processes:
+        process.where = positions.moved(process.where, move)
+        if process.where is None:
+            return None
+    return moved_findings, errors, deployments, processes
+
+
+def _moved_plan(plan: tuple, path: str, move) -> tuple | None:
+    moved = []
+    for name, value in plan:
+        kind = PLAN_POSITIONS.get(name)
+        if kind is None and name not in PLAN_VALUES:
+            return None
+        if kind is not None:
+            value = [(move(path, line), col) for line, col in ([value] if kind == 1 else value)]
+            if any(line is None for line, _ in value):
+                return None
+            value = value[0] if kind == 1 else tuple(value)
+        moved.append((name, value))
+    return tuple(moved)
