@@ -15,8 +15,7 @@ from .config_files import ConfigError, find_project_root
 from .deployment import DEPLOYMENTS
 from .engine import analyse_project
 from .findings import FileError, Finding
-from .fixer import fix_project, write_atomically
-from .fixes import CODEMODS
+from .fixes import FIXED_CODES
 from .fixes.options import WRITE_STRATEGIES, FixOptions
 from .lines import decode_source, split_lines
 from .output import FORMATS, display_path, render, statistics
@@ -55,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--show-deployment", action="store_true",
                        help="print, on stderr, what each import root runs under (gevent worker, patching)")
 
-    fix = commands.add_parser("fix", help=f"apply the codemods ({', '.join(CODEMODS)})",
+    fix = commands.add_parser("fix", help=f"apply the codemods ({', '.join(FIXED_CODES)})",
                               description="Rewrite the code of fixable findings. Exit 0: nothing to fix; "
                                           "1: files changed (or would be, with --diff/--check); 2: errors.")
     _project_options(fix)
@@ -146,10 +145,15 @@ def _paths_by_project(paths: list[str], errors: list[FileError]) -> dict[str, li
     return by_root
 
 
-def _expand(paths: list[str], root: str, config: Config, notices: list[str], errors: list[FileError]) -> list[str]:
+def _expand(paths: list[str], root: str, config: Config, notices: list[str], errors: list[FileError],
+            listings: dict[str, list[str]]) -> list[str]:
+    """The files to check of the paths asked for; `listings` gets the Python files of each folder."""
     files: list[str] = []
     for path in paths:
-        found = python_files(path, root, config.index_exclude, errors) if os.path.isdir(path) else [path]
+        if os.path.isdir(path):
+            found = listings[os.path.abspath(path)] = python_files(path, root, config.index_exclude, errors)
+        else:
+            found = [path]
         found = asked_for(found, root, config)
         if not found:
             notices.append(f"no Python files to check in {display_path(path)}")
@@ -172,15 +176,16 @@ def _overrides(args: argparse.Namespace) -> dict:
             "min_severity": args.min_severity, "jobs": args.jobs}
 
 
-def _projects(args: argparse.Namespace, notices: list[str], errors: list[FileError]):
+def _projects(args: argparse.Namespace, notices: list[str], errors: list[FileError],
+              listings: dict[str, list[str]] | None = None):
     """(root, config, files asked for) for each project the paths belong to; every project's
     configuration is read before any is analysed, so a mistake fails at once.  Paths and folders
-    that cannot be read are added to `errors`."""
+    that cannot be read are added to `errors`; `listings` gets the Python files of every folder asked for."""
     overrides = _overrides(args)
     projects = [(root, paths, load_config(root, overrides, args.config, args.isolated))
                 for root, paths in _paths_by_project(args.paths, errors).items()]
     for root, paths, config in projects:
-        yield root, config, _expand(paths, root, config, notices, errors)
+        yield root, config, _expand(paths, root, config, notices, errors, {} if listings is None else listings)
 
 
 def _show_settings(args: argparse.Namespace) -> int:
@@ -234,9 +239,11 @@ def run_check(args: argparse.Namespace) -> int:
     findings: list[Finding] = []
     errors: list[FileError] = []
     notices: list[str] = []
-    for root, config, files in _projects(args, notices, errors):
+    listings: dict[str, list[str]] = {}
+    for root, config, files in _projects(args, notices, errors, listings):
         wanted = set(files)
-        result = analyse_project(root, config, use_cache=not args.no_cache, extra_files=tuple(files))
+        result = analyse_project(root, config, use_cache=not args.no_cache, extra_files=tuple(files),
+                                 listing=listings.get(root))
         broken = [e for e in result.errors if e.path in wanted]
         findings.extend(reported(result.findings, files, root, config, broken))
         errors.extend(broken)
@@ -264,6 +271,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_fix(args: argparse.Namespace) -> int:
+    from .fixer import fix_project, write_atomically  # libcst: a seventh of a warm check's time to import
+
     changed: list[str] = []
     unwritten: list[str] = []
     errors: list[FileError] = []

@@ -18,7 +18,6 @@ from .deployment import Deployment, read_deployment_files
 from .entrypoints import EntryPoints
 from .findings import FileError, Finding
 from .index import ProjectIndex
-from .inference import ReceiverInference
 from .lines import in_characters
 from .positions import rendered_results
 from .relocation import MAX_MOVED_FILES, line_digests, moved_lines, relocated
@@ -57,9 +56,13 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
+# The folders' packages as this process first looked them up, like each file's import root below.
+_PACKAGES: dict[str, tuple[str, list[str]]] = {}
+
+
 @lru_cache(maxsize=None)
 def _import_root(path: str) -> tuple[str, str, bool]:
-    return import_root(path)
+    return import_root(path, _PACKAGES)
 
 
 def _summary_key(path: str, data: bytes) -> str:
@@ -161,26 +164,30 @@ def _gc_paused():
             gc.enable()
 
 
-def project_files(project_root: str, config: Config, extra_files: tuple[str, ...] | list[str] = ()) -> list[str]:
-    """What the analysis reads: every Python file below the root but the `index-exclude`d ones,
-    then the files asked for by name that the walk does not hold."""
+def project_files(project_root: str, config: Config, extra_files: tuple[str, ...] | list[str] = (),
+                  listing: list[str] | None = None) -> list[str]:
+    """What the analysis reads: every Python file below the root but the `index-exclude`d ones
+    (`listing`, when the caller has just listed them), then the files asked for by name that the
+    walk does not hold."""
     project_root = os.path.abspath(project_root)
-    paths = python_files(project_root, project_root, config.index_exclude)
+    paths = python_files(project_root, project_root, config.index_exclude) if listing is None else listing
     return paths + sorted(set(map(os.path.abspath, extra_files)) - set(paths))
 
 
 def analyse_project(project_root: str, config: Config, use_cache: bool = True,
-                    extra_files: tuple[str, ...] = (), sources: dict[str, bytes] | None = None) -> ProjectResult:
+                    extra_files: tuple[str, ...] = (), sources: dict[str, bytes] | None = None,
+                    listing: list[str] | None = None) -> ProjectResult:
     """Check every Python file of a project; findings and errors for all of them.  `sources` gives
-    the contents of some files instead of the disk (a fix not written yet)."""
+    the contents of some files instead of the disk (a fix not written yet); `listing`, the Python
+    files of the project root as `python_files` listed them in this run (a walk saved)."""
     with _gc_paused(), Cache(enabled=use_cache) as cache:
-        return _analyse_project(project_root, config, cache, extra_files, sources or {})
+        return _analyse_project(project_root, config, cache, extra_files, sources or {}, listing)
 
 
-def _analyse_project(project_root: str, config: Config, cache: Cache,
-                     extra_files: tuple[str, ...], sources: dict[str, bytes]) -> ProjectResult:
+def _analyse_project(project_root: str, config: Config, cache: Cache, extra_files: tuple[str, ...],
+                     sources: dict[str, bytes], listing: list[str] | None) -> ProjectResult:
     project_root = os.path.abspath(project_root)
-    paths = project_files(project_root, config, extra_files)
+    paths = project_files(project_root, config, extra_files, listing)
     result = ProjectResult(project_root, files=paths)
 
     contents: dict[str, bytes] = {}
@@ -251,10 +258,9 @@ def _check(summaries: list[FileSummary], project_root: str, config: Config,
     processes, deployments, own_code = ProcessFinder(index, project_root, config, deployment_texts, contents).judge()
     entries = EntryPoints(index, deployments, celery_gevent=any(p.launcher == CELERY_WORKER for p in processes))
     reach = values.solve(index, entries, entries.collect(config.entry_points, config.test_entry_points))
-    inference = ReceiverInference()
-    findings = list(writes.check(index, reach, deployments, inference))
+    findings = list(writes.check(index, reach, deployments))
     refined = frozenset((f.path, f.line, f.col) for f in findings if blocking.FILE_IO in RULES[f.code].supersedes)
-    findings.extend(blocking.check(index, reach, deployments, inference, refined))
+    findings.extend(blocking.check(index, reach, deployments, refined))
     findings.extend(handles.check(index, entries, deployments))
     findings.extend(request_context.check(index, reach, entries, deployments))
     findings.extend(patch_order.check(index, deployments))

@@ -22,7 +22,7 @@ import libcst as cst
 from .config import Config
 from .engine import analyse_project, project_files
 from .findings import FileError, Finding
-from .fixes import CODEMODS
+from .fixes.codemods import CODEMODS
 from .fixes.options import FixOptions
 from .noqa import noqa_map
 from .reporting import reported

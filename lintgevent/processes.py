@@ -335,10 +335,11 @@ class ProcessFinder:
                 d.source.append(f"worker settings in {where}")
             patched_elsewhere |= _patching_imports(d, fs, self.project_root)
             for call in self.patch_calls(fs):
+                place = f"{where}:{mark(fs.path, call.line)}"
                 if _in_main_block(call, fs):
-                    held_back.append((call, fs, f"{where}:{mark(fs.path, call.line)}"))
+                    held_back.append((call, fs, place))
                 else:
-                    patched_elsewhere |= apply_patch_call(self.index, d, call, fs, f"{where}:{mark(fs.path, call.line)}")
+                    patched_elsewhere |= apply_patch_call(self.index, d, call, fs, place)
         if held_back and not patched_elsewhere:
             for call, fs, where in held_back:  # a script's own patching, when nothing else patches
                 apply_patch_call(self.index, d, call, fs, where)

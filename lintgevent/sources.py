@@ -32,19 +32,31 @@ class SourceError(Exception):
         self.line = line
 
 
-def import_root(path: str) -> tuple[str, str, bool]:
-    """(import root, module name, is package) of a file: its first ancestor without __init__.py."""
+def import_root(path: str, packages: dict[str, tuple[str, list[str]]] | None = None) -> tuple[str, str, bool]:
+    """(import root, module name, is package) of a file: its first ancestor without __init__.py.
+    `packages` keeps what the folders already looked up say, for the next files."""
     path = os.path.abspath(path)
     directory, filename = os.path.split(path)
     stem = filename[:-3] if filename.endswith(".py") else filename
     is_package = stem == "__init__"
-    parts = [] if is_package else [stem]
-    while os.path.isfile(os.path.join(directory, "__init__.py")):
-        directory, package = os.path.split(directory)
-        parts.insert(0, package)
-        if not package:
-            break
-    return directory, ".".join(parts), is_package
+    root, parts = _package(directory, {} if packages is None else packages)
+    return root, ".".join(parts if is_package else [*parts, stem]), is_package
+
+
+def _package(directory: str, packages: dict[str, tuple[str, list[str]]]) -> tuple[str, list[str]]:
+    """(import root, package names) of a folder: itself and no names when it has no __init__.py."""
+    known = packages.get(directory)
+    if known is None:
+        parent, name = os.path.split(directory)
+        if not os.path.isfile(os.path.join(directory, "__init__.py")):
+            known = (directory, [])
+        elif not name:  # the file system's root is a package
+            known = (parent, [""])
+        else:
+            root, parts = _package(parent, packages)
+            known = (root, [*parts, name])
+        packages[directory] = known
+    return known
 
 
 def excluded(path: str, root: str, exclude: list[str]) -> bool:

@@ -12,7 +12,7 @@ import os
 from conftest import REPO
 
 from lintgevent.catalog import load_catalog
-from lintgevent.fixes import CODEMODS
+from lintgevent.fixes.codemods import CODEMODS
 from lintgevent.rules import RULES, SEVERITIES
 
 PAGE = os.path.join(REPO, "docs", "rules.md")

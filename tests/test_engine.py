@@ -390,7 +390,7 @@ def test_configured_entry_points_and_deployment_override(tmp_path):
     assert actual_in(str(tmp_path), entry_points=["tasks.jobs.*"]) == set(), "no gevent: nothing"
 
 
-def test_astroid_infers_a_file_returned_by_a_helper(tmp_path):
+def test_a_file_returned_by_a_helper_is_a_file(tmp_path):
     assert_markers(tmp_path, {
         "app.py": PATCH + """
 import gzip

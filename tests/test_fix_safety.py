@@ -22,8 +22,8 @@ from conftest import REPO
 from test_cli import write
 from test_fix import DB, PATCH, SEED, SEED_FIXED
 
-from lintgevent import cli, fixer
-from lintgevent.fixes import CODEMODS
+from lintgevent import fixer
+from lintgevent.fixes.codemods import CODEMODS
 
 WEB = PATCH + """\
 import gevent
@@ -65,14 +65,14 @@ def names(directory: Path) -> list[str]:
 def test_a_file_edited_after_the_analysis_is_refused_and_the_edit_survives(tmp_path, run, monkeypatch):
     write(tmp_path, {"web.py": WEB, "other.py": WEB})
     edited = WEB + "# saved in an editor while fix was analysing\n"
-    analyse = cli.fix_project
+    analyse = fixer.fix_project
 
     def then_edited(*args, **kwargs):
         result = analyse(*args, **kwargs)
         (tmp_path / "web.py").write_text(edited)
         return result
 
-    monkeypatch.setattr(cli, "fix_project", then_edited)
+    monkeypatch.setattr(fixer, "fix_project", then_edited)
     code, _, err = fix(run)
     assert code == 2
     assert f"web.py: {CHANGED}" in err

@@ -155,3 +155,4 @@ def test_a_plan_with_a_part_relocation_does_not_know_is_not_moved():
     known = dataclasses.replace(finding, fix=(("call", (3, 0)), ("sleeps", ((3, 4),))))
     moved_findings = relocated(([known], [], {}, []), {"/a.py": {3: 4}})[0]
     assert moved_findings == [dataclasses.replace(known, line=4, fix=(("call", (4, 0)), ("sleeps", ((4, 4),))))]
+

@@ -8,7 +8,7 @@ from markers import actual_in, expected, unmarked
 from rule_docs_page import PAGE, render
 
 from lintgevent.cli import main
-from lintgevent.fixes import CODEMODS
+from lintgevent.fixes.codemods import CODEMODS
 from lintgevent.rules import RULES
 
 RULES_DIR = os.path.join(REPO, "rules")
@@ -92,3 +92,9 @@ def test_fixed_is_clean_of_its_rule_family_and_fixing_it_again_changes_nothing(c
     with open(fixed_path, encoding="utf-8") as handle:
         fixed = handle.read()
     assert _fix_in(tmp_path, "fixed.py", fixed) == (0, fixed)
+
+
+def test_the_codes_the_help_names_are_the_codemods():
+    from lintgevent.fixes import FIXED_CODES
+
+    assert FIXED_CODES == tuple(CODEMODS)

@@ -7,7 +7,6 @@ from ..catalog import BlockingCall
 from ..deployment import Deployment
 from ..findings import Finding
 from ..index import ProjectIndex, alternatives
-from ..inference import ReceiverInference
 from ..positions import mark_lines
 from ..provenance import explained_receiver
 from ..readiness import ready_calls
@@ -67,7 +66,7 @@ def describe(entry: BlockingCall, site: Site) -> str:
     return text
 
 
-def site_names(site: Site, fs: FileSummary, inference: ReceiverInference) -> list[str]:
+def site_names(site: Site) -> list[str]:
     """The catalog names of a call outside the project that runs on the hub (not offloaded): one,
     or one per alternative its receiver may be."""
     if site.offloaded:
@@ -75,17 +74,16 @@ def site_names(site: Site, fs: FileSummary, inference: ReceiverInference) -> lis
     names = []
     for callee in alternatives(site.callee):
         if callee[0] == "ext":
-            name = callee[1]
-            names.append(inference.refine(fs.path, site.call, name) if name.startswith("<unknown>.") else name)
+            names.append(callee[1])
     return names
 
 
-def blocking_entry(site: Site, fs: FileSummary, index: ProjectIndex, inference: ReceiverInference,
-                   deployment: Deployment, ready: bool = False) -> BlockingCall | None:
+def blocking_entry(site: Site, fs: FileSummary, index: ProjectIndex, deployment: Deployment,
+                   ready: bool = False) -> BlockingCall | None:
     """The catalog entry by which a call blocks the hub in this deployment, or None.  An entry with
     `when` holds when its condition does; the first that holds is the call's.  `ready`: a readiness
     check of its descriptor came before it (readiness.py)."""
-    for name in site_names(site, fs, inference):
+    for name in site_names(site):
         for entry in index.catalog.entries(name):
             if not argument_holds(entry.when, site, fs, index):
                 continue
@@ -98,7 +96,7 @@ def blocking_entry(site: Site, fs: FileSummary, index: ProjectIndex, inference: 
 
 
 def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deployment],
-          inference: ReceiverInference, refined: frozenset = frozenset()) -> Iterator[Finding]:
+          refined: frozenset = frozenset()) -> Iterator[Finding]:
     """`refined`: the (path, line, col) where a more specific rule reports instead of GEV101 (a
     GEV301 write): such a call is not folded into the finding of the file it writes."""
     for key in reach.parent:
@@ -108,12 +106,12 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
             continue
         sites = reach.sites(key)
         function = fs.functions[key[1]]
-        ready = ready_calls(function, sites, lambda s: site_names(s, fs, inference), index.catalog) \
+        ready = ready_calls(function, sites, site_names, index.catalog) \
             if function.readied else frozenset()
         # `open(p).read()`: both calls start at one position; one finding there, naming the inner call.
         found: dict[tuple, tuple[Site, BlockingCall]] = {}
         for position, site in enumerate(sites):
-            entry = blocking_entry(site, fs, index, inference, deployment, position in ready)
+            entry = blocking_entry(site, fs, index, deployment, position in ready)
             if entry is not None:
                 found[(site.call.line, site.call.col, entry.code)] = (site, entry)
         if not found:

@@ -68,7 +68,8 @@ class _Effects:
                 break
             chain, effect = self.of_import(target, name, names, is_from, depth)
             if effect:
-                how = effect if chain else f"{_statement(name, names, is_from)} (line {mark(target.path, line)}) {effect}"
+                statement = f"{_statement(name, names, is_from)} (line {mark(target.path, line)})"
+                how = effect if chain else f"{statement} {effect}"
                 found = ((module, *chain), how)
         self._modules[key] = found if found[1] else ((), "")
         return self._modules[key]
@@ -102,7 +103,8 @@ def check(index: ProjectIndex, deployments: dict[str, Deployment]) -> Iterator[F
                     chain, effect = effects.of_import(fs, module, names, is_from)
                     if effect:
                         runs = f"which runs {' -> '.join(f'`{m}`' for m in chain)}: " if chain else "which "
-                        early.append(f"{_statement(module, names, is_from)} (line {mark(fs.path, line)}), {runs}{effect}")
+                        statement = f"{_statement(module, names, is_from)} (line {mark(fs.path, line)})"
+                        early.append(f"{statement}, {runs}{effect}")
             created = effects.created(fs, call.line)
             if created:
                 early.append(created)

@@ -109,7 +109,8 @@ def check(index: ProjectIndex, reach: Reachability, entries: EntryPoints,
                     advice = (f"pass what it needs from `{fresh[0]}` as arguments: a copied request context "
                               f"comes with a new, empty `g`")
                 message = (f"GEV203 greenlet `{target[1]}`, spawned from a request handler "
-                           f"({entries.found[entry][1]}), reads `{name}`{where} at line {mark(reader[0], line)} without its "
+                           f"({entries.found[entry][1]}), reads `{name}`{where} at line {mark(reader[0], line)} "
+                           f"without its "
                            f"context: it raises \"{ERRORS[index.catalog.context[name]]}\"; {advice}")
                 if fresh:
                     plan = (("refuse", f"the greenlet reads `{fresh[0]}`, which a copied request context "

@@ -16,7 +16,6 @@ from ..catalog import WriteCall
 from ..deployment import Deployment
 from ..findings import Finding
 from ..index import ProjectIndex, alternatives
-from ..inference import ReceiverInference
 from ..provenance import where
 from ..reach import Reachability, Site
 from ..rules import RULES
@@ -32,11 +31,9 @@ EFFECTIVE, INEFFECTIVE = "effective", "ineffective"
 class _Yields:
     """Which calls let the hub run, in one deployment."""
 
-    def __init__(self, index: ProjectIndex, reach: Reachability, inference: ReceiverInference,
-                 deployment: Deployment):
+    def __init__(self, index: ProjectIndex, reach: Reachability, deployment: Deployment):
         self.index = index
         self.reach = reach
-        self.inference = inference
         self.deployment = deployment
 
     def kind(self, site: Site, fs: FileSummary, follow: bool = True) -> str | None:
@@ -51,7 +48,7 @@ class _Yields:
                 if not any(self.kind(s, callee_file, follow=False) == EFFECTIVE for s in self.reach.sites(key)):
                     return None
             return EFFECTIVE
-        names = site_names(site, fs, self.inference)
+        names = site_names(site)
         if not names:
             return None
         name = names[0]
@@ -74,7 +71,6 @@ class _Yields:
             if kind == "unless" or (kind == "unpatched" and what in catalog.yield_io_modules):
                 return EFFECTIVE
         return None
-
 
     def iterating(self, loop, fs: FileSummary) -> bool:
         """Whether each item of a `for` loop is waited for cooperatively: it iterates over a streamed
@@ -112,8 +108,7 @@ def _position(site: Site) -> tuple[int, int]:
     return site.call.line, site.call.col
 
 
-def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deployment],
-          inference: ReceiverInference) -> Iterator[Finding]:
+def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deployment]) -> Iterator[Finding]:
     for key in reach.parent:
         fs = index.files[key[0]]
         function = fs.functions[key[1]]
@@ -126,9 +121,9 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
         real: dict[int, tuple] = {}  # call index -> (Write, WriteCall)
         for write in function.writes:
             site = sites[write.call]
-            spec = next((index.catalog.writes[n] for n in site_names(site, fs, inference) if n in index.catalog.writes),
+            spec = next((index.catalog.writes[n] for n in site_names(site) if n in index.catalog.writes),
                         None)
-            if spec is not None and blocking_entry(site, fs, index, inference, deployment) is not None:
+            if spec is not None and blocking_entry(site, fs, index, deployment) is not None:
                 real[write.call] = (write, spec)
         if not real:
             continue
@@ -139,7 +134,7 @@ def check(index: ProjectIndex, reach: Reachability, deployments: dict[str, Deplo
                 reason = _size_reason(index, key, write, spec)
             if reason:
                 yield _unbounded_write(fs, sites[write.call], spec, write.statement, reason, chain)
-        yield from _loops(fs, function, sites, real, _Yields(index, reach, inference, deployment), chain)
+        yield from _loops(fs, function, sites, real, _Yields(index, reach, deployment), chain)
 
 
 def _unbounded_write(fs: FileSummary, site: Site, spec: WriteCall, statement: bool, reason: str,
