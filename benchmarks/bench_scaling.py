@@ -1,6 +1,14 @@
 """Does any step of `lintgevent check` grow faster than its input?
 
-For each pathological shape below, a one-module gevent project is generated at size N and at
+Tree mode (`--package NAME==VER`, `--source DIR`, each repeatable: the trees side by side): the
+tree is checked at 25, 50, 100 and 200% of its size (every fourth file, every second file, all of
+them, two copies), and for each the script prints the lines, the floor (reading and parsing every
+file with `ast` in this process) and `lintgevent check --no-cache` (the whole engine, as
+bench_check.py runs it), each in seconds per 1,000 lines, the best of --repeat runs.  A step that
+grows faster than the tree shows as a time per 1,000 lines that rises with the size; the script
+flags lintgevent's at 200% above 1.5 times its time at 25% as SUPER-LINEAR.
+
+Shape mode (the default): for each pathological shape below, a one-module gevent project is generated at size N and at
 size FACTOR * N, and three commands are timed on both (best of --repeat runs, each a fresh
 process that has imported everything first, so start-up is not timed): reading and parsing the
 module with `ast` (the floor), `lintgevent check --no-cache`, and flake8's default checks on the
@@ -9,15 +17,21 @@ growth and flags a lintgevent growth above 1.5 * FACTOR as SUPER-LINEAR.  It rep
 
     python benchmarks/bench_scaling.py                    # N = 2000, FACTOR = 4
     python benchmarks/bench_scaling.py --size 5000 --shape class-chain
+    python benchmarks/bench_scaling.py --package django==5.1.4            # tree mode
+    python benchmarks/bench_scaling.py --package django==5.1.4 --package sympy==1.13.3
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+import bench_check
 
 HEAD = "from gevent import monkey; monkey.patch_all()\nfrom flask import Flask\n\napp = Flask(__name__)\n"
 
@@ -111,8 +125,62 @@ def measure(name: str, source: str, repeat: int, workdir: str) -> dict[str, floa
     return {tool: best(tool, project, repeat) for tool in ("parse", "lintgevent", "flake8")}
 
 
+TREE_FRACTIONS = (25, 50, 100, 200)  # percent of the tree's files
+
+
+def fraction_of(tree: Path, percent: int, target: Path) -> None:
+    """`percent` of the tree's .py files into `target`, spread evenly (every fourth file for 25),
+    with every __init__.py and every other file, so packages and configuration stay whole; 200 is
+    two copies of all of it."""
+    if percent > 100:
+        for copy in range(percent // 100):
+            shutil.copytree(tree, target / f"copy{copy}", symlinks=True)
+        return
+    files = sorted(p for p in tree.rglob("*.py") if p.is_file())
+    kept = {path for i, path in enumerate(files) if (i * percent) % 100 < percent or path.name == "__init__.py"}
+    for path in tree.rglob("*"):
+        if path.is_file() and (path.suffix != ".py" or path in kept):
+            destination = target / path.relative_to(tree)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+
+
+def tree_mode(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="scaling-", dir=bench_check.CACHE_ROOT) as work:
+        work = Path(work)
+        tree_args = argparse.Namespace(package=args.package, apps=False, source=args.source, copies=1,
+                                       python=sys.executable)
+        label, tree = bench_check.build_tree(tree_args, work)
+        print(f"tree: {label}; time per 1,000 lines, best of {args.repeat}; cores: {bench_check.cores()}")
+        print(f"{'size':>5} {'files':>7} {'lines':>10} {'floor':>10} {'lintgevent':>11} {'ratio':>7} {'peak RSS':>10}")
+        per_kline = {}
+        for percent in TREE_FRACTIONS:
+            root = work / f"at-{percent}"
+            root.mkdir()
+            fraction_of(tree, percent, root)
+            corpus = bench_check.scan(root)
+            floor = min(bench_check.time_parse(corpus).seconds for _ in range(args.repeat))
+            command = bench_check.lintgevent_command(sys.executable, no_cache=True)
+            env = dict(os.environ, PYTHONPATH=str(bench_check.REPO_ROOT))
+            runs = [bench_check.run_timed(command, root, env) for _ in range(args.repeat)]
+            seconds, rss = min(r.seconds for r in runs), max(r.max_rss for r in runs)
+            kilolines = corpus.lines / 1000
+            per_kline[percent] = seconds / kilolines
+            print(f"{percent:>4}% {len(corpus.files):>7,} {corpus.lines:>10,} {floor / kilolines * 1000:>7.2f} ms"
+                  f" {per_kline[percent] * 1000:>8.2f} ms {seconds / floor:>6.2f}x {rss / 1e6:>7.0f} MB", flush=True)
+            shutil.rmtree(root)
+        growth = per_kline[TREE_FRACTIONS[-1]] / per_kline[TREE_FRACTIONS[0]]
+        verdict = "SUPER-LINEAR" if growth > 1.5 else "linear"
+        print(f"lintgevent per 1,000 lines at {TREE_FRACTIONS[-1]}% / at {TREE_FRACTIONS[0]}%: {growth:.2f}x  {verdict}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--package", action="append", metavar="NAME==VER",
+                        help="tree mode: an sdist in the tree (repeatable; downloaded once, as bench_check.py does)")
+    parser.add_argument("--source", action="append", type=Path, metavar="DIR",
+                        help="tree mode: a copy of this directory in the tree (repeatable)")
     parser.add_argument("--size", type=int, default=2000, help="N (default 2000)")
     parser.add_argument("--factor", type=int, default=4, help="the larger size is FACTOR * N (default 4)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command, best kept (default 3)")
@@ -122,6 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child(args.child)
         return 0
+    if args.package or args.source:
+        bench_check.CACHE_ROOT.mkdir(parents=True, exist_ok=True)
+        try:
+            return tree_mode(args)
+        except (bench_check.BenchError, OSError) as error:
+            print(f"bench_scaling: error: {error}", file=sys.stderr)
+            return 2
     print(f"growth from N={args.size} to N={args.size * args.factor} (linear: about {args.factor}x)")
     print(f"{'shape':<18} {'parse':>14} {'lintgevent':>22} {'flake8 (peer)':>18}  verdict")
     with tempfile.TemporaryDirectory(prefix="lintgevent-scaling-") as workdir:

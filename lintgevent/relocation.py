@@ -20,12 +20,13 @@ import ast
 import dataclasses
 import difflib
 import zlib
+from array import array
 
 from . import codec, positions
-from .lines import split_lines
 from .sources import SourceError, parse_source
 from .summary import FileSummary, summarise
 
+_DIGEST_WIDTH = 2 * array("I").itemsize  # hex digits of one line's CRC-32
 # More changed files than this are not worth the comparison: the global step runs.
 MAX_MOVED_FILES = 8
 # The parts of a fix plan that are positions, (line, column) or several of them, and those that are
@@ -36,12 +37,13 @@ PLAN_VALUES = frozenset({"arg", "arrives_at", "counter", "data", "decorator", "f
 
 
 def line_digests(data: bytes) -> str:
-    """A CRC-32 of every line, as ast numbers the lines: what the next run diffs an edit with."""
-    return b"".join(zlib.crc32(line).to_bytes(4, "little") for line in split_lines(data)).hex()
+    """A CRC-32 of every line, as ast numbers the lines (bytes break lines at \\r and \\n only):
+    what the next run diffs an edit with."""
+    return array("I", map(zlib.crc32, data.splitlines())).tobytes().hex()
 
 
 def _lines_of(digests: str) -> list[str]:
-    return [digests[i:i + 8] for i in range(0, len(digests), 8)]
+    return [digests[i:i + _DIGEST_WIDTH] for i in range(0, len(digests), _DIGEST_WIDTH)]
 
 
 def _renumbering(old: list[str], new: list[str]) -> tuple[list, dict[int, int]]:
