@@ -29,10 +29,13 @@ class NoqaMap:
     """One file's `# noqa` comments, by the lines they cover."""
 
     def __init__(self, text: str):
-        lines = split_lines(text, keepends=True)
-        self.whole_file = any(NOQA_FILE.match(line) for line in lines)
+        self.whole_file = False
         self.by_line: dict[int, Directive] = {}
         self.directives: list[Directive] = []
+        if "noqa" not in text.lower():  # neither of flake8's patterns can match: no need to tokenize
+            return
+        lines = split_lines(text, keepends=True)
+        self.whole_file = any(NOQA_FILE.match(line) for line in lines)
         try:
             tokens = list(tokenize.generate_tokens(iter(lines).__next__))
         except (tokenize.TokenError, SyntaxError):
