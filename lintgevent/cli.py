@@ -22,8 +22,7 @@ from .output import FORMATS, display_path, render, statistics
 from .ruledocs import rule_doc
 from .reporting import asked_for, reported
 from .rules import NOT_ANALYSED, RULES, SEVERITIES
-from .runtime.verify_cli import add_arguments as add_verify_arguments
-from .runtime.verify_cli import run_verify
+from .runtime.verify_arguments import add_arguments as add_verify_arguments
 from .sources import import_root, python_files
 from .workers import JOBS_AUTO
 
@@ -341,6 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "fix":
             return run_fix(args)
         if args.command == "verify":
+            from .runtime.verify_cli import run_verify  # gunicorn's side: not imported by the other commands
+
             return run_verify(args)
         if args.command == "rules":
             return run_rules(args.calls)

@@ -22,7 +22,7 @@ from lintgevent.runtime.live import Measurement, blame
 from lintgevent.runtime.probe import Probe
 from lintgevent.runtime.recording import local_file
 from lintgevent.runtime.static_join import StaticFindings
-from lintgevent.runtime.user_app import parse_url_spec
+from lintgevent.runtime.verify_arguments import parse_url_spec
 
 DEADLINE = 240
 

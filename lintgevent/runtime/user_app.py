@@ -1,41 +1,17 @@
 """`lintgevent verify --app MODULE:APP --url ...`: measure the user's own app, blame lines, join the findings."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from dataclasses import dataclass
 
 from .live import LiveApp, Measurement
 from .report import table
 from .server import Gunicorn, gunicorn_command
 from .static_join import StaticFindings
+from .verify_arguments import UrlSpec
 
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 OK, STALLED, NO_RESPONSE, SERVER_ERROR = "ok", "stalled", "no response", "server error"
 ALLOWANCE = 10  # seconds beyond --timeout that the boot, or a request, may take before it counts as hung
-
-
-@dataclass(frozen=True)
-class UrlSpec:
-    method: str
-    path: str
-    body: bytes | None = None
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-def parse_url_spec(text: str) -> UrlSpec:
-    """'/path', 'POST /path' or 'POST /path BODY' (the body is sent as is)."""
-    parts = text.strip().split(None, 2)
-    method = "GET"
-    if parts and parts[0].upper() in METHODS:
-        method = parts.pop(0).upper()
-    if not parts or not parts[0].startswith("/"):
-        raise argparse.ArgumentTypeError(f"expected '[METHOD] /path [BODY]', got {text!r}")
-    body = parts[1].encode("utf-8") if len(parts) > 1 else None
-    return UrlSpec(method, parts[0], body)
 
 
 def url_verdict(result: Measurement, threshold: float) -> tuple[str, str]:

@@ -15,30 +15,12 @@ from .fixture_run import CONFIRMED, print_progress, run_fixture
 from .recording import join_recording
 from .report import fixture_json, fixture_table
 from .server import ServerError
-from .user_app import measure_app, parse_url_spec
+from .user_app import measure_app
 from .watchdog import remove_abandoned, workdir_prefix
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
-DEFAULT_THRESHOLD = 0.3
 # Ctrl-C, kill, the terminal closed (or the ssh session dropped), Ctrl-backslash
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-
-
-def add_arguments(verify: argparse.ArgumentParser) -> None:
-    verify.add_argument("paths", nargs="*", help="with --events: the source to join the recording with (default: .)")
-    verify.add_argument("--app", metavar="MODULE:APP", help="run your own WSGI app (from the current directory)")
-    verify.add_argument("--url", action="append", default=[], metavar="'[METHOD] PATH [BODY]'", type=parse_url_spec,
-                        help="with --app: a request to measure (repeatable; GET by default)")
-    verify.add_argument("--probe", default="/__lintgevent_probe__", metavar="PATH",
-                        help="with --app: the trivial request timed every few ms (a 404 is fine)")
-    verify.add_argument("--events", metavar="FILE", help="join a recording of the staging config with the findings")
-    verify.add_argument("--json", dest="json_path", metavar="FILE", help="also write the results as JSON")
-    verify.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="SECONDS",
-                        help=f"a stall at least this long blocks the hub (default {DEFAULT_THRESHOLD})")
-    verify.add_argument("--timeout", type=int, default=30, metavar="SECONDS", help="with --app: gunicorn's --timeout")
-    verify.add_argument("--mysql-url", metavar="URL",
-                        help="run the GEV201 seed on this MySQL/MariaDB (mysql://user:password@host:port/db) "
-                             "as well as on sqlite3; needs PyMySQL")
 
 
 def missing_runtime() -> list[str]:
