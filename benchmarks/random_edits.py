@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-KINDS = ("add call", "remove call", "add route", "add import", "toggle patch_all", "add decorator",
-         "remove decorator", "shift lines")
 # Calls an edit may add: blocking under gevent (file IO, a sleep) or not.
 ADDED_CALLS = ("open(__file__).read()", "__import__('time').sleep(1)", "print('edited')",
                "__import__('subprocess').check_output(['true'])")
@@ -165,6 +163,7 @@ EDITS: dict[str, Callable] = {
     "remove decorator": RandomEdits.remove_decorator,
     "shift lines": RandomEdits.shift_lines,
 }
+KINDS = tuple(EDITS)
 
 
 def _parses(data: bytes) -> bool:

@@ -30,7 +30,7 @@ from .summary import FileSummary, summarise
 from .workers import ordered_map, worker_count
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 24
+CACHE_FORMAT = 25
 
 
 @dataclass
@@ -65,9 +65,9 @@ def _import_root(path: str) -> tuple[str, str, bool]:
     return import_root(path, _PACKAGES)
 
 
-def _summary_key(path: str, data: bytes) -> str:
+def _summary_key(path: str, content_digest: bytes) -> str:
     _, module, is_package = _import_root(path)
-    return _digest(_salt(), os.fsencode(module), bytes([is_package]), data)
+    return _digest(_salt(), os.fsencode(module), bytes([is_package]), content_digest)
 
 
 def _summarise(item: tuple[str, bytes, bool]) -> tuple[FileSummary | tuple[str, int], bytes | None, bytes | None]:
@@ -198,21 +198,23 @@ def _analyse_project(project_root: str, config: Config, cache: Cache, extra_file
             result.errors.append(FileError(path, str(error), error.line))
     roots = {_import_root(p)[0] for p in contents}
     deployment_texts = read_deployment_files(sorted({d for r in roots for d in _deployment_chain(r, project_root)}))
-    every_input = dict(contents)
-    for files in deployment_texts.values():
-        every_input.update(files)
+    # Each input hashed once: the results key, the summary keys and the snapshot's inputs are made of these.
+    content_digests = {path: hashlib.blake2b(data).digest() for path, data in contents.items()}
+    deployment_digests = {path: hashlib.blake2b(data).digest() for files in deployment_texts.values()
+                          for path, data in files.items()}
+    every_input = {**content_digests, **deployment_digests}
     results_key = _digest(_salt(), config.fingerprint().encode(),
-                          *(os.fsencode(p) + b"\0" + hashlib.blake2b(every_input[p]).digest() for p in sorted(every_input)))
+                          *(os.fsencode(p) + b"\0" + every_input[p] for p in sorted(every_input)))
     cached = cache.get("results", results_key)  # the codec gives back only what was put
     if cached is not None:
         result.findings, errors, result.deployments, result.processes = cached
         result.errors.extend(errors)
         return result
 
-    keys = {path: _summary_key(path, data) for path, data in contents.items()}
+    keys = {path: _summary_key(path, content_digests[path]) for path in contents}
     snapshot_key = _digest(_salt(), config.fingerprint().encode(), os.fsencode(project_root))
     snapshot = cache.get("snapshot", snapshot_key)
-    inputs = _digest(*(os.fsencode(d) + b"\0" + os.fsencode(p) + b"\0" + hashlib.blake2b(files[p]).digest()
+    inputs = _digest(*(os.fsencode(d) + b"\0" + os.fsencode(p) + b"\0" + deployment_digests[p]
                        for d, files in sorted(deployment_texts.items()) for p in sorted(files)))
     results = _moved_results(snapshot, keys, inputs, contents, cache, config.jobs)
     if results is not None:

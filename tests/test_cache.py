@@ -518,14 +518,17 @@ def test_a_forged_results_entry_is_valid_data():
 
 # -- hits, misses and pruning ------------------------------------------------------------------
 
-def test_a_hit_marks_the_entry_as_used(project, cache_dir):
+def test_a_hit_marks_the_entry_as_used(project, cache_dir, monkeypatch):
     assert lintgevent(project, "check")[0] == 1
     old = time.time() - 10 * 86400
     mark_used(cache_dir, old)
-    start = time.time()
-    assert lintgevent(project, "check")[0] == 1
+    now = old + 5 * 86400  # this run's clock: its mark must be exactly this
+    with monkeypatch.context() as patch:
+        patch.setattr(cache.time, "time", lambda: now)
+        patch.chdir(project)
+        assert cli.main(["check", "."]) == 1
     [(_, used)] = stored(cache_dir, "results").values()
-    assert used >= start, "marked as used by this run"
+    assert used == now, "marked as used by this run"
     assert all(used == old for _, used in stored(cache_dir, "summary").values()), "not read on a hit"
     mark_used(cache_dir, time.time() - cache.TOUCH_EVERY / 2)
     before = (cache_dir / cache.STORE).read_bytes()
