@@ -4,8 +4,9 @@ serves every project.
 
 The store is one SQLite database, `store.sqlite3`, in write-ahead-log mode so that concurrent runs
 (flake8's `-j` workers, two editors) read while one writes.  A run buffers what it puts and writes
-it in one transaction when it ends (or `save()`s): a first run writes thousands of entries in a few
-milliseconds, where one file per entry cost seconds.
+it in one transaction when it ends, when it `save()`s, or once SAVE_EVERY bytes are waiting (so
+that a first run on millions of lines never holds all its entries at once): thousands of entries
+in a few milliseconds, where one file per entry cost seconds.
 
 Nothing read from it is trusted.  An entry's value is a keyed BLAKE2b MAC and then data only
 (codec.py).  The MAC key is made at random in the cache root on first use, so only entries written
@@ -36,6 +37,7 @@ PRUNE_TO = 0.75  # of the limit
 TOUCH_EVERY = 86400  # seconds: a hit marks its entry as used when the mark is older than this
 BUSY_SECONDS = 10  # how long a run waits for another one's write to end before it gives up its own
 KEY_SIZE = 32
+SAVE_EVERY = 8 * 1024 * 1024  # bytes put and not written yet
 KEY_WAITS = 20  # polls, 5 ms apart, for a key that another process has just created
 STORE = "store.sqlite3"
 SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26
@@ -80,6 +82,7 @@ class Cache:
         self._db: sqlite3.Connection | None = None
         self._writable = False  # the store was opened to write, with its table made
         self._pending: dict[tuple[str, str], bytes] = {}  # put, not saved yet
+        self._pending_bytes = 0
         self._stale: set[tuple[str, str]] = set()  # hit, with an old mark of use
 
     def __enter__(self) -> Cache:
@@ -129,18 +132,21 @@ class Cache:
         """Store what `codec.dumps(kind, value)` made of a value (a worker process encodes it)."""
         if self.enabled and KEY_SIZE + len(payload) <= self.limit:  # else it could never be read back
             self._pending[(kind, key)] = payload
+            self._pending_bytes += len(payload)
+            if self._pending_bytes >= SAVE_EVERY:
+                self.save()
 
     def save(self) -> None:
         """Write what was put and mark what was hit, in one transaction; then prune when it is due.
         A cache that cannot be written is left as it is."""
         pending, stale = self._pending, self._stale
-        self._pending, self._stale = {}, set()
+        self._pending, self._stale, self._pending_bytes = {}, set(), 0
         db = self._store(create=bool(pending)) if pending or stale else None
         if db is None:
             return
         now = time.time()
-        rows = [(kind, key, _mac(self._key, kind, key, payload) + payload, now)
-                for (kind, key), payload in pending.items()]
+        rows = ((kind, key, _mac(self._key, kind, key, payload) + payload, now)  # one copy at a time
+                for (kind, key), payload in pending.items())
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -153,7 +159,7 @@ class Cache:
                 raise
         except sqlite3.Error:  # a read-only or full disk, or a run that held the store too long
             return
-        if rows and not self.wrote:
+        if pending and not self.wrote:
             self.wrote = True
             try:
                 _create(os.path.join(self.directory, "CACHEDIR.TAG"), CACHEDIR_TAG.encode())

@@ -5,7 +5,7 @@ import gc
 import hashlib
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -102,12 +102,12 @@ def _summaries(contents: dict[str, bytes], keys: dict[str, str], cache: Cache,
         if summary is not None:
             found[path] = summary
     misses = [(path, data, cache.enabled) for path, data in contents.items() if path not in found]
-    made = ordered_map(_summarise, misses, worker_count(jobs, len(misses)))
-    for (path, *_), (summary, payload, lines) in zip(misses, made):
-        found[path] = summary
-        if payload is not None:
-            cache.put_encoded("summary", keys[path], payload)
-            cache.put_encoded("lines", keys[path], lines)
+    with closing(ordered_map(_summarise, misses, worker_count(jobs, len(misses)))) as made:
+        for (path, *_), (summary, payload, lines) in zip(misses, made):  # each stored as it comes
+            found[path] = summary
+            if payload is not None:
+                cache.put_encoded("summary", keys[path], payload)
+                cache.put_encoded("lines", keys[path], lines)
     cache.save()  # the summaries are kept even if the global step fails
     summaries, errors = [], []
     for path in contents:

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 # Fewer items than this per worker: starting the workers costs more than it saves.
@@ -70,23 +70,24 @@ def _terminated_on_sigterm():
         signal.signal(signal.SIGTERM, previous)
 
 
-def ordered_map(function: Callable, items: Sequence, workers: int) -> list:
-    """[function(item) for item in items], in `workers` processes when more than one.
-    `function` must be a module-level function, and items and results picklable."""
+def ordered_map(function: Callable, items: Sequence, workers: int) -> Iterator:
+    """function(item) for item in items, in order, as each is ready: in `workers` processes when
+    more than one (the caller may store each result before the next arrives).  `function` must be
+    a module-level function, and items and results picklable."""
     if workers <= 1:
-        return list(map(function, items))
+        yield from map(function, items)
+        return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     chunk = max(1, len(items) // (workers * 8))
     with _terminated_on_sigterm():
         pool = context.Pool(workers, _die_with_parent, (os.getpid(),))
         try:
-            results = list(pool.imap(function, items, chunk))
-        except BaseException:
+            yield from pool.imap(function, items, chunk)
+        except BaseException:  # GeneratorExit too: a caller that stops reading ends the workers
             pool.terminate()
             raise
         # Ending the workers by telling them (not by SIGTERM, as Pool.__exit__ does) never races
         # with a worker that is taking the next task.
         pool.close()
         pool.join()
-        return results

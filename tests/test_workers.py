@@ -1,5 +1,6 @@
 """Summaries in worker processes: the same results whatever the number of workers, the cache they
 fill, the `jobs` setting, and workers that never outlive the command."""
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 from store import mark_used, stored
 from test_cli import write
 
-from lintgevent import workers
+from lintgevent import cache as cache_module, workers
 from lintgevent.config import load_config
 from lintgevent.engine import analyse_project
 
@@ -72,6 +73,37 @@ def test_the_entries_workers_write_are_read_by_the_next_run(tmp_path, monkeypatc
     mark_used(tmp_path / "cache", 0)
     assert outcome(project, 2, use_cache=True) == first
     assert all(used > 0 for _, used in stored(tmp_path / "cache", "summary").values()), "each summary was read"
+
+
+def test_a_first_run_writes_its_entries_as_they_come_not_all_at_the_end(tmp_path, monkeypatch):
+    """A first run on millions of lines must not hold every encoded summary until it ends: the
+    store is written once SAVE_EVERY bytes wait, while the workers go on."""
+    monkeypatch.setenv("LINTGEVENT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(workers, "MIN_ITEMS_PER_WORKER", 4)
+    monkeypatch.setattr(cache_module, "SAVE_EVERY", 1)
+    saved_while_summarising = []
+    real_put = cache_module.Cache.put_encoded
+
+    def put_encoded(self, kind, key, payload):
+        saved_while_summarising.append(len(stored(tmp_path / "cache", "summary")))
+        real_put(self, kind, key, payload)
+        assert not self._pending, "nothing waits once SAVE_EVERY bytes were put"
+
+    monkeypatch.setattr(cache_module.Cache, "put_encoded", put_encoded)
+    project = tmp_path / "project"
+    project.mkdir()
+    many_files(project, 20)
+    first = outcome(project, 2, use_cache=True)
+    assert 20 in saved_while_summarising, "half the summaries were in the store while the rest came"
+    assert outcome(project, 2, use_cache=True) == first == outcome(project, 1)
+
+
+def test_a_reader_that_stops_early_ends_the_workers():
+    results = workers.ordered_map(abs, [-n for n in range(400)], 2)
+    assert [next(results) for _ in range(3)] == [0, 1, 2]
+    assert multiprocessing.active_children()
+    results.close()
+    assert not multiprocessing.active_children()
 
 
 def test_a_worker_inside_a_daemonic_process_runs_in_process(monkeypatch):
