@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from . import __version__
 from .baseline import BaselineError, new_findings, read_baseline, write_baseline
 from .catalog import load_catalog
-from .config import Config, describe, load_config, parse_per_file_ignores
+from .config import JOBS_AUTO, Config, describe, load_config, parse_per_file_ignores
 from .config_files import ConfigError, find_project_root
 from .deployment import DEPLOYMENTS
 from .engine import analyse_project
@@ -24,7 +24,6 @@ from .reporting import asked_for, reported
 from .rules import NOT_ANALYSED, RULES, SEVERITIES
 from .runtime.verify_arguments import add_arguments as add_verify_arguments
 from .sources import import_root, python_files
-from .workers import JOBS_AUTO
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 

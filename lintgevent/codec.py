@@ -25,15 +25,12 @@ import dataclasses
 import itertools
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from operator import attrgetter
 
-from .deployment import Deployment
-from .processes import Process
-from .snapshot import Snapshot
+from .deployment import Deployment, Process
 from .findings import FileError, Finding
-from .handles import Escapes, Flow, Injection, WithBlock
-from .summary import Call, ClassInfo, FileSummary, Function
-from .writes import Loop, Passed, Write
+from .snapshot import Snapshot
 
 _NONE = type(None)
 _SCALARS = frozenset({str, int, float, bool, _NONE})
@@ -201,22 +198,32 @@ class _Record(_Kind):
         return self.build(*x)
 
 
-_OPTIONAL_INT = (int, _NONE)
-_WRITE = _Record(Write, int, TREE, bool, TREE)
-_LOOP = _Record(Loop, int, int, str, str, str, TREE, DESC)
-_PASSED = _Record(Passed, int, (int, str), str, str, TREE, TREE)
-_INJECTION = _Record(Injection, int, _OPTIONAL_INT, str, str, str)
-_FLOW = _Record(Flow, int, int, TREE, TREE, TREE)
-_WITH = _Record(WithBlock, int, int, str, int, int, str)
-_ESCAPES = _Record(Escapes, tuple_of(_FLOW), tuple_of(_WITH), TREE)
-_CALL = _Record(Call, int, int, DESC, TREE, TREE, str, str, int, bool)
-_FUNCTION = _Record(Function, str, int, int, TREE, str, list_of(_CALL), list_of(_CALL), list_of(str),
-                    list_of(TREE), tuple_of(_WRITE), tuple_of(_LOOP), tuple_of(_PASSED), list_of(DESC),
-                    list_of(DESC), DESC, TREE, TREE, TREE, TREE, str, str)
-_CLASS = _Record(ClassInfo, str, int, TREE, set_of_str, dict_of(DESC), list_of(_CALL))
-_SUMMARY = _Record(FileSummary, str, str, bool, dict_of(_FUNCTION), dict_of(_CLASS), dict_of(str), dict_of(DESC),
-                   list_of(_CALL), list_of(TREE), bool, dict_of(_INJECTION), dict_of(_ESCAPES), dict_of(DESC),
+@lru_cache(maxsize=1)
+def _summary() -> _Record:
+    """A file's summary: its types come with the summariser, which a run whose results are cached
+    does not import."""
+    from .handles import Escapes, Flow, Injection, WithBlock
+    from .summary import Call, ClassInfo, FileSummary, Function
+    from .writes import Loop, Passed, Write
+
+    optional_int = (int, _NONE)
+    write = _Record(Write, int, TREE, bool, TREE)
+    loop = _Record(Loop, int, int, str, str, str, TREE, DESC)
+    passed = _Record(Passed, int, (int, str), str, str, TREE, TREE)
+    injection = _Record(Injection, int, optional_int, str, str, str)
+    flow = _Record(Flow, int, int, TREE, TREE, TREE)
+    with_block = _Record(WithBlock, int, int, str, int, int, str)
+    escapes = _Record(Escapes, tuple_of(flow), tuple_of(with_block), TREE)
+    call = _Record(Call, int, int, DESC, TREE, TREE, str, str, int, bool)
+    function = _Record(Function, str, int, int, TREE, str, list_of(call), list_of(call), list_of(str),
+                       list_of(TREE), tuple_of(write), tuple_of(loop), tuple_of(passed), list_of(DESC),
+                       list_of(DESC), DESC, TREE, TREE, TREE, TREE, str, str)
+    class_info = _Record(ClassInfo, str, int, TREE, set_of_str, dict_of(DESC), list_of(call))
+    return _Record(FileSummary, str, str, bool, dict_of(function), dict_of(class_info), dict_of(str), dict_of(DESC),
+                   list_of(call), list_of(TREE), bool, dict_of(injection), dict_of(escapes), dict_of(DESC),
                    list_of(TREE), list_of(str), list_of(TREE))
+
+
 _FINDING = _Record(Finding, str, int, int, str, str, str, TREE, str, TREE)
 _FILE_ERROR = _Record(FileError, str, str, int)
 _DEPLOYMENT = _Record(Deployment, bool, set_of_str, bool, bool, bool, list_of(str))
@@ -237,13 +244,14 @@ def _decode_str(x, trees):
 # A file's line digests (relocation.line_digests).
 _TEXT = _Kind((str,), lambda value, trees: _checked(value, str), _decode_str)
 
-ENTRIES = {"summary": _SUMMARY, "results": _RESULTS, "snapshot": _SNAPSHOT, "lines": _TEXT}
+# Each kind of entry -> its record, made when first asked for.
+ENTRIES = {"summary": _summary, "results": lambda: _RESULTS, "snapshot": lambda: _SNAPSHOT, "lines": lambda: _TEXT}
 
 
 def dumps(kind: str, value) -> bytes:
     """An entry of that kind ("summary": a FileSummary, "results"); TypeError for anything else."""
     trees = _Trees()
-    body = ENTRIES[kind].encode(value, trees)
+    body = ENTRIES[kind]().encode(value, trees)
     return json.dumps([trees.trees, body], separators=(",", ":"), check_circular=False).encode()
 
 
@@ -251,6 +259,6 @@ def loads(kind: str, data: bytes):
     """The value `dumps` encoded; ValueError for anything else."""
     try:
         table, body = json.loads(data)
-        return ENTRIES[kind].decode(body, [_tree(t) for t in _checked(table, list)])
+        return ENTRIES[kind]().decode(body, [_tree(t) for t in _checked(table, list)])
     except (TypeError, IndexError, RecursionError) as error:  # not a pair, a bad index, nested too deep
         raise ValueError(f"not a {kind} entry: {error}") from None

@@ -18,9 +18,9 @@ from flake8.utils import parse_comma_separated_list, parse_files_to_codes_mappin
 from .config_files import ConfigError, Table, config_file_table, flake8_table, lintgevent_table
 from .deployment import DEPLOYMENTS, PATCH_ALL_DEFAULTS
 from .rules import SEVERITIES
-from .workers import JOBS_AUTO
 from .selection import Selection, known_codes_hint, unknown_codes
 
+JOBS_AUTO = "auto"  # `jobs`: one worker process per core
 DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024
 CODE_LISTS = ("select", "ignore", "extend_select", "extend_ignore")
 STRING_LISTS = (*CODE_LISTS, "entry_points", "unpatched", "exclude", "index_exclude")

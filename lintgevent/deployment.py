@@ -1,4 +1,5 @@
-"""What gevent patches in a deployment: gunicorn's gevent worker, monkey.patch_all() flags, and more."""
+"""What gevent patches in a deployment: gunicorn's gevent worker, monkey.patch_all() flags, and more;
+and a Process, one program that runs the project's code under one deployment (processes.py finds them)."""
 from __future__ import annotations
 
 import os
@@ -158,3 +159,16 @@ def apply_override(deployment: Deployment, mode: str, unpatched: list[str]) -> N
         deployment.source.append("configured: none")
     for name in unpatched:
         deployment.patched.discard(name)
+
+
+@dataclass
+class Process:
+    """One program: how it starts, where that is written, what it patches, and the roots it runs."""
+
+    launcher: str  # "gunicorn (gevent worker)", "python tools/worker.py", "python -m pkg"
+    where: str  # "deploy/Dockerfile:12", relative to the project root
+    deployment: Deployment
+    roots: list = field(default_factory=list)  # import roots it runs code of
+
+    def label(self) -> str:
+        return f"`{self.launcher}` ({self.where})"

@@ -5,29 +5,20 @@ import gc
 import hashlib
 import os
 import sys
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import __version__
 from .cache import Cache
 from .catalog import load_catalog
-from .checks import blocking, handles, patch_order, request_context, writes
 from .config import Config
-from .deployment import Deployment, read_deployment_files
-from .entrypoints import EntryPoints
+from .deployment import Deployment, Process, read_deployment_files
 from .findings import FileError, Finding
-from .index import ProjectIndex
 from .lines import in_characters
 from .positions import rendered_results
-from .relocation import MAX_MOVED_FILES, line_digests, moved_lines, relocated
-from .processes import CELERY_WORKER, Process, ProcessFinder
-from .rules import RULES, without_superseded
 from .snapshot import Snapshot
-from . import codec, values
-from .sources import SourceError, import_root, parse_source, python_files, read_source
-from .summary import FileSummary, summarise
-from .workers import ordered_map, worker_count
+from .sources import SourceError, module_of, python_files, read_source
 
 # Bump when the shape of cached summaries or results changes.
 CACHE_FORMAT = 25
@@ -56,90 +47,9 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
-# The folders' packages as this process first looked them up, like each file's import root below.
-_PACKAGES: dict[str, tuple[str, list[str]]] = {}
-
-
-@lru_cache(maxsize=None)
-def _import_root(path: str) -> tuple[str, str, bool]:
-    return import_root(path, _PACKAGES)
-
-
 def _summary_key(path: str, content_digest: bytes) -> str:
-    _, module, is_package = _import_root(path)
+    _, module, is_package = module_of(path)
     return _digest(_salt(), os.fsencode(module), bytes([is_package]), content_digest)
-
-
-def _summarise(item: tuple[str, bytes, bool]) -> tuple[FileSummary | tuple[str, int], bytes | None, bytes | None]:
-    """A file's summary, or (reason, line) when it cannot be made; and, when `encode`, the summary
-    as the cache stores it (if the codec knows its values) and the file's line digests (what the
-    run after an edit of it diffs with, relocation.py).  Runs in a worker process (workers.py)."""
-    path, data, encode = item
-    _, module, is_package = _import_root(path)
-    try:
-        tree = parse_source(data, path)
-        try:
-            summary = summarise(tree, path, module, is_package)
-        except (RecursionError, MemoryError):
-            raise SourceError("too deeply nested to analyse") from None
-    except SourceError as error:
-        return (str(error), error.line), None, None
-    if not encode:
-        return summary, None, None
-    try:
-        return summary, codec.dumps("summary", summary), codec.dumps("lines", line_digests(data))
-    except (TypeError, ValueError, RecursionError):
-        return summary, None, None
-
-
-def _summaries(contents: dict[str, bytes], keys: dict[str, str], cache: Cache,
-               jobs: int | str) -> tuple[list[FileSummary], list[FileError]]:
-    """The summary of every file of `contents` (`keys` holds their cache keys), from the cache or
-    made by `jobs` workers; in the order of `contents`."""
-    found: dict[str, FileSummary | tuple[str, int]] = {}
-    for path in contents:
-        summary = cache.get("summary", keys[path])
-        if summary is not None:
-            found[path] = summary
-    misses = [(path, data, cache.enabled) for path, data in contents.items() if path not in found]
-    with closing(ordered_map(_summarise, misses, worker_count(jobs, len(misses)))) as made:
-        for (path, *_), (summary, payload, lines) in zip(misses, made):  # each stored as it comes
-            found[path] = summary
-            if payload is not None:
-                cache.put_encoded("summary", keys[path], payload)
-                cache.put_encoded("lines", keys[path], lines)
-    cache.save()  # the summaries are kept even if the global step fails
-    summaries, errors = [], []
-    for path in contents:
-        summary = found[path]
-        if isinstance(summary, FileSummary):
-            summary.path = path
-            summaries.append(summary)
-        else:
-            errors.append(FileError(path, *summary))
-    return summaries, errors
-
-
-def _moved_results(snapshot: Snapshot | None, keys: dict[str, str], inputs: str, contents: dict[str, bytes],
-                   cache: Cache, jobs: int | str) -> tuple | None:
-    """The last run's results with the lines of the files that changed moved, when that is all
-    their edit did (relocation.py); None when the global step must run."""
-    if snapshot is None or snapshot.inputs != inputs or snapshot.files.keys() != keys.keys():
-        return None
-    changed = [path for path in keys if snapshot.files[path] != keys[path]]
-    if len(changed) > MAX_MOVED_FILES or snapshot.text_read.intersection(changed):
-        return None
-    moves = {}
-    _summaries({path: contents[path] for path in changed}, keys, cache, jobs)  # the next runs' summaries
-    for path in changed:
-        old, old_lines = cache.get("summary", snapshot.files[path]), cache.get("lines", snapshot.files[path])
-        if old is None or old_lines is None:
-            return None
-        _, module, is_package = _import_root(path)
-        moves[path] = moved_lines(old, old_lines, contents[path], path, module, is_package)
-        if moves[path] is None:
-            return None
-    return relocated(snapshot.results, moves)
 
 
 def _deployment_chain(root: str, project_root: str) -> list[str]:
@@ -196,7 +106,7 @@ def _analyse_project(project_root: str, config: Config, cache: Cache, extra_file
             contents[path] = sources[path] if path in sources else read_source(path, config.max_file_size)
         except SourceError as error:
             result.errors.append(FileError(path, str(error), error.line))
-    roots = {_import_root(p)[0] for p in contents}
+    roots = {module_of(p)[0] for p in contents}
     deployment_texts = read_deployment_files(sorted({d for r in roots for d in _deployment_chain(r, project_root)}))
     # Each input hashed once: the results key, the summary keys and the snapshot's inputs are made of these.
     content_digests = {path: hashlib.blake2b(data).digest() for path, data in contents.items()}
@@ -216,13 +126,15 @@ def _analyse_project(project_root: str, config: Config, cache: Cache, extra_file
     snapshot = cache.get("snapshot", snapshot_key)
     inputs = _digest(*(os.fsencode(d) + b"\0" + os.fsencode(p) + b"\0" + deployment_digests[p]
                        for d, files in sorted(deployment_texts.items()) for p in sorted(files)))
-    results = _moved_results(snapshot, keys, inputs, contents, cache, config.jobs)
+    from . import analysis  # the global step's modules: a run whose results are cached never loads them
+
+    results = analysis.moved_results(snapshot, keys, inputs, contents, cache, config.jobs)
     if results is not None:
         text_read = snapshot.text_read
     else:
-        summaries, parse_errors = _summaries(contents, keys, cache, config.jobs)
-        findings, deployments, processes, text_read = _check(summaries, project_root, config, deployment_texts,
-                                                             contents)
+        summaries, parse_errors = analysis.summaries(contents, keys, cache, config.jobs)
+        findings, deployments, processes, text_read = analysis.check_project(
+            summaries, project_root, config, deployment_texts, contents)
         results = (findings, parse_errors, deployments, processes)
     cache.put("snapshot", snapshot_key, Snapshot(keys, inputs, text_read, results))  # encoded now: marks and all
     findings, parse_errors, result.deployments, result.processes = results
@@ -231,39 +143,3 @@ def _analyse_project(project_root: str, config: Config, cache: Cache, extra_file
     result.errors.extend(parse_errors)
     cache.put("results", results_key, (result.findings, parse_errors, result.deployments, result.processes))
     return result
-
-
-class _Reads(dict):
-    """The contents of the files, noting which the global step reads."""
-
-    def __init__(self, contents: dict[str, bytes]):
-        super().__init__(contents)
-        self.read: set[str] = set()
-
-    def __getitem__(self, path: str) -> bytes:
-        self.read.add(path)
-        return super().__getitem__(path)
-
-    def get(self, path: str, default=None):
-        if path in self:
-            self.read.add(path)
-        return super().get(path, default)
-
-
-def _check(summaries: list[FileSummary], project_root: str, config: Config,
-           deployment_texts: dict[str, dict[str, bytes]], contents: dict[str, bytes],
-           ) -> tuple[list[Finding], dict[str, Deployment], list[Process], set[str]]:
-    """The global step: (findings, each import root's deployment, the processes, the paths whose
-    contents it read)."""
-    contents = _Reads(contents)
-    index = ProjectIndex(summaries, {s.path: _import_root(s.path)[0] for s in summaries}, load_catalog())
-    processes, deployments, own_code = ProcessFinder(index, project_root, config, deployment_texts, contents).judge()
-    entries = EntryPoints(index, deployments, celery_gevent=any(p.launcher == CELERY_WORKER for p in processes))
-    reach = values.solve(index, entries, entries.collect(config.entry_points, config.test_entry_points))
-    findings = list(writes.check(index, reach, deployments))
-    refined = frozenset((f.path, f.line, f.col) for f in findings if blocking.FILE_IO in RULES[f.code].supersedes)
-    findings.extend(blocking.check(index, reach, deployments, refined))
-    findings.extend(handles.check(index, entries, deployments))
-    findings.extend(request_context.check(index, reach, entries, deployments))
-    findings.extend(patch_order.check(index, deployments))
-    return without_superseded(findings), own_code, processes, contents.read

@@ -14,10 +14,9 @@ process runs keeps what its root's own code says.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from .config import Config
-from .deployment import (GRPC_GEVENT, ORACLE_THICK, PATCH_ALL, PSYCOGREEN, SINGLE_PATCHES, Deployment,
+from .deployment import (GRPC_GEVENT, ORACLE_THICK, PATCH_ALL, PSYCOGREEN, SINGLE_PATCHES, Deployment, Process,
                          apply_override, is_gevent_worker)
 from .index import ProjectIndex, is_test_module
 from .launchers import CELERY, GUNICORN, UWSGI, Launcher, launchers_in_text
@@ -35,19 +34,6 @@ PATCH_ON_IMPORT = ("locust",)
 CELERY_WORKER = "Celery worker (gevent pool)"
 LAUNCHER_NAMES = {GUNICORN: "gunicorn (gevent worker)", UWSGI: "uWSGI (gevent loop)", CELERY: CELERY_WORKER}
 MAX_CONFIG_FILE = 256 * 1024
-
-
-@dataclass
-class Process:
-    """One program: how it starts, where that is written, what it patches, and the roots it runs."""
-
-    launcher: str  # "gunicorn (gevent worker)", "python tools/worker.py", "python -m pkg"
-    where: str  # "deploy/Dockerfile:12", relative to the project root
-    deployment: Deployment
-    roots: list = field(default_factory=list)  # import roots it runs code of
-
-    def label(self) -> str:
-        return f"`{self.launcher}` ({self.where})"
 
 
 def judged(processes: list[Process]) -> Deployment:

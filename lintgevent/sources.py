@@ -10,6 +10,8 @@ import sys
 import threading
 import tokenize
 import warnings
+from functools import lru_cache
+from operator import attrgetter
 
 from .findings import FileError
 
@@ -41,6 +43,16 @@ def import_root(path: str, packages: dict[str, tuple[str, list[str]]] | None = N
     is_package = stem == "__init__"
     root, parts = _package(directory, {} if packages is None else packages)
     return root, ".".join(parts if is_package else [*parts, stem]), is_package
+
+
+# The folders' packages as this process first looked them up, like each file's import root below.
+_PACKAGES: dict[str, tuple[str, list[str]]] = {}
+
+
+@lru_cache(maxsize=None)
+def module_of(path: str) -> tuple[str, str, bool]:
+    """`import_root` of a file as this process first found it: a run asks for every file's, several times."""
+    return import_root(path, _PACKAGES)
 
 
 def _package(directory: str, packages: dict[str, tuple[str, list[str]]]) -> tuple[str, list[str]]:
@@ -75,25 +87,42 @@ def excluded(path: str, root: str, exclude: list[str]) -> bool:
 
 def python_files(directory: str, root: str, exclude: list[str], errors: list[FileError] | None = None) -> list[str]:
     """Every .py file below a directory, skipping virtualenvs, caches, VCS and build folders; the
-    folders that cannot be read are added to `errors` (their path ends with a separator)."""
+    folders that cannot be read are added to `errors` (their path ends with a separator).  Symlinks
+    to folders are not followed.  In the order of os.walk with sorted names; by hand, because
+    os.walk stats every folder twice more (is it a link, does it hold pyvenv.cfg), which the
+    folder's own listing tells for free."""
     found = []
-
-    def unreadable(error: OSError) -> None:
-        if errors is not None:
-            errors.append(FileError(os.path.join(error.filename, ""), f"cannot read: {error.strerror}"))
-
-    for current, dirs, files in os.walk(directory, onerror=unreadable):
-        dirs[:] = sorted(
-            d for d in dirs
-            if d not in SKIP_DIRS and not d.endswith(".egg-info")
-            and not os.path.exists(os.path.join(current, d, "pyvenv.cfg"))
-            and not excluded(os.path.join(current, d), root, exclude)
-        )
-        for name in sorted(files):
-            path = os.path.join(current, name)
-            if name.endswith(".py") and not excluded(path, root, exclude):
-                found.append(path)
+    folders = [(directory, True)]
+    while folders:
+        current, top = folders.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=attrgetter("name"))
+        except OSError as error:
+            if errors is not None:
+                errors.append(FileError(os.path.join(current, ""), f"cannot read: {error.strerror}"))
+            continue
+        if not top and any(e.name == "pyvenv.cfg" for e in entries) \
+                and os.path.exists(os.path.join(current, "pyvenv.cfg")):
+            continue  # a virtualenv
+        inner = []
+        for entry in entries:
+            name = entry.name
+            if _is_dir(entry):
+                if not (name in SKIP_DIRS or name.endswith(".egg-info") or entry.is_symlink()
+                        or excluded(entry.path, root, exclude)):
+                    inner.append((entry.path, False))
+            elif name.endswith(".py") and not excluded(entry.path, root, exclude):
+                found.append(entry.path)
+        folders.extend(reversed(inner))
     return found
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def read_source(path: str, max_size: int) -> bytes:

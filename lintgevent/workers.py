@@ -18,10 +18,11 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from .config import JOBS_AUTO
+
 # Fewer items than this per worker: starting the workers costs more than it saves.
 MIN_ITEMS_PER_WORKER = 32
 PR_SET_PDEATHSIG = 1
-JOBS_AUTO = "auto"
 
 
 def available_cores() -> int:

@@ -27,7 +27,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from lintgevent import cache, cli, codec, engine
+from lintgevent import analysis, cache, cli, codec, engine
 from lintgevent.cache import Cache
 from lintgevent.config import load_config
 from lintgevent.engine import analyse_project
@@ -353,7 +353,7 @@ def test_one_store_serves_every_project(tmp_path, run, monkeypatch):
     def must_not_run(*args, **kwargs):
         raise AssertionError("the summary was not taken from the store")
 
-    monkeypatch.setattr(engine, "summarise", must_not_run)
+    monkeypatch.setattr(analysis, "summarise", must_not_run)
     code, out, _ = run("check", "two")
     assert code == 1 and out[0].startswith(os.path.join("two", "app.py") + ":")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import lintgevent
-from lintgevent import cli, engine
+from lintgevent import analysis, cli
 from lintgevent.rules import RULES
 from sample_app import READ_APP, read_app_finding
 from store import put_entry, signed, stored
@@ -468,9 +468,20 @@ def test_second_run_uses_the_cache(tmp_path, run, monkeypatch, cache_dir):
         raise AssertionError("the cache was not used")
 
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "summarise", must_not_run)
-        patch.setattr(engine, "_check", must_not_run)
+        patch.setattr(analysis, "summaries", must_not_run)
+        patch.setattr(analysis, "moved_results", must_not_run)
+        patch.setattr(analysis, "check_project", must_not_run)
         assert run("check") == first
+
+    # A fresh process does not even import the global step, the fixes' libcst or verify's gunicorn.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys\nfrom lintgevent.cli import main\nmain(['check'])\n"
+         "print(*sorted(sys.modules), file=sys.stderr)"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert loaded.stdout.splitlines()[0] == SEED_LINE
+    modules = set(loaded.stderr.split())
+    assert "lintgevent.engine" in modules and "lintgevent.codec" in modules
+    assert not modules & {"lintgevent.analysis", "lintgevent.summary", "lintgevent.index", "lintgevent.values",
+                          "libcst", "gunicorn", "lintgevent.runtime.verify_cli"}
 
     # A changed file is a miss: its new findings show up.
     gen_op = tmp_path / "app" / "gen_op.py"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lintgevent import engine
+from lintgevent import analysis, engine
 from lintgevent.config import load_config
 from lintgevent.engine import analyse_project
 from lintgevent.findings import Finding
@@ -96,13 +96,13 @@ def test_an_edit_that_moves_lines_only_is_relocated_without_the_global_step(tmp_
     gunicorn config module, whose text the global step reads, makes it run again."""
     root = _project(tmp_path)
     ran_for = []
-    check = engine._check
-    monkeypatch.setattr(engine, "_check", lambda *args: ran_for.append(edited) or check(*args))
+    check = analysis.check_project
+    monkeypatch.setattr(analysis, "check_project", lambda *args: ran_for.append(edited) or check(*args))
     edited = None
 
     def cold() -> tuple:
         with monkeypatch.context() as cold_run:
-            cold_run.setattr(engine, "_check", check)
+            cold_run.setattr(analysis, "check_project", check)
             return _outcome(root, use_cache=False)
 
     _outcome(root, use_cache=True)
