@@ -46,6 +46,8 @@ Desc = tuple | None
 
 # Descriptor chains longer than this are folded to "unknown": keeps the index's resolution shallow.
 MAX_CHAIN = 40
+# describe's steps that are not attribute names: a call, a subscript, a `/`.
+STEP_KINDS = ("call", "item", "div")
 BINDING_STATEMENTS = frozenset({ast.Assign, ast.AnnAssign, ast.If, ast.With, ast.AsyncWith, ast.For,
                                 ast.AsyncFor, ast.Try})
 # Builtins that give a collection of the same elements as their argument.
@@ -334,10 +336,40 @@ class _Summariser:
         # (function qualname, name) -> the expressions `name = ...` assigns in it, and the
         # statements that grow it (`name += ...`, `name.append(...)`), for writes.py
         self.assigned_values: dict[tuple[str, str], list] = {}
+        # Descriptors made once per file and shared by every place that has them: the summaries of a
+        # whole project are held at once, and most of them are the same few names and chains.
+        self.refs: dict[str, tuple] = {}  # dotted name -> ("ref", dotted name)
+        self.steps: dict[tuple, tuple] = {}  # (id of a descriptor, step) -> the descriptor one step on
+        self.texts: dict[str, str] = {}  # the callees as written
+        self.literals: dict[tuple, tuple] = {}  # (type, value) -> ("str", value) or ("const", value)
 
     # -- names -------------------------------------------------------------------------------
     def _global_ref(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
+
+    def ref(self, dotted: str) -> Desc:
+        desc = self.refs.get(dotted)
+        if desc is None:
+            desc = self.refs[dotted] = ("ref", dotted)
+        return desc
+
+    def step(self, desc: Desc, step) -> Desc:
+        """("attr", desc, name), ("call", desc), ("item", desc) or ("div", desc) for a step of
+        describe's: an attribute name or 0, 1, 2.  Keyed by the descriptor's identity (which the
+        table keeps alive), never by equality: (1,) == (True,)."""
+        key = (id(desc), step)
+        found = self.steps.get(key)
+        if found is None:
+            found = self.steps[key] = ("attr", desc, step) if type(step) is str else (STEP_KINDS[step], desc)
+        return found
+
+    def literal(self, value: str | bool | int | float | None) -> Desc:
+        """("str", value) or ("const", value), keyed by type and value: 1 == 1.0 == True."""
+        key = (type(value), value)
+        desc = self.literals.get(key)
+        if desc is None:
+            desc = self.literals[key] = ("str" if type(value) is str else "const", value)
+        return desc
 
     def lookup(self, name: str, scope: _Scope) -> Desc:
         s = scope
@@ -348,11 +380,11 @@ class _Summariser:
             s = s.parent
         summary = self.summary
         if name in summary.imports:
-            return ("ref", summary.imports[name])
+            return self.ref(summary.imports[name])
         if name in summary.functions or name in summary.classes or name in summary.globals:
-            return ("ref", self._global_ref(name))
+            return self.ref(self._global_ref(name))
         if name in BUILTIN_NAMES:
-            return ("ref", "builtins." + name)
+            return self.ref("builtins." + name)
         return None
 
     def describe(self, node: ast.AST, scope: _Scope) -> Desc:
@@ -408,10 +440,8 @@ class _Summariser:
             desc = self.lookup(node.id, scope)
         elif kind is ast.Constant:
             value = node.value
-            if isinstance(value, str):
-                desc = ("str", value)
-            elif value is None or isinstance(value, (bool, int, float)):
-                desc = ("const", value)
+            if isinstance(value, str) or value is None or isinstance(value, (bool, int, float)):
+                desc = self.literal(value)
             else:
                 desc = None
         elif kind in (ast.List, ast.Tuple, ast.Set):
@@ -431,21 +461,16 @@ class _Summariser:
             desc = ("super", scope.function.cls)  # `super()` in a method: its class's bases
             steps.pop()
         for step in reversed(steps):
-            if type(step) is str:
-                if desc is not None and desc[0] == "ref":
-                    desc = ("ref", desc[1] + "." + step)
-                else:
-                    desc = ("attr", desc, step)
+            if type(step) is str and desc is not None and desc[0] == "ref":
+                desc = self.ref(desc[1] + "." + step)
+            elif type(step) is str:
+                desc = self.step(desc, step)
             elif desc is None:
                 return None
             elif type(step) is tuple:  # a call wrapping an existing file object: gzip.GzipFile(fileobj=buf)
                 desc = ("call", desc, step[1])
-            elif step == 0:
-                desc = ("call", desc)
-            elif step == 1:
-                desc = ("item", desc)
             else:
-                desc = ("div", desc)
+                desc = self.step(desc, step)
         return desc
 
     def items(self, elements: list, scope: _Scope) -> Desc:
@@ -490,6 +515,7 @@ class _Summariser:
     # -- records -----------------------------------------------------------------------------
     def make_call(self, node: ast.Call, scope: _Scope, parent: int) -> Call:
         text, hint = callee_text(node.func)
+        text = self.texts.setdefault(text, text)
         if hint in LOAD_HINTS and node.args:
             loaded = self.loaded_name(node)
             if loaded is not None:

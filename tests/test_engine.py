@@ -639,6 +639,23 @@ def up():
     assert left == []
 
 
+def test_a_files_descriptors_are_made_once_and_shared_yet_keep_their_types():
+    """A summary holds each name, chain and literal once (a project's summaries are held at once);
+    shared by identity or by type and value, never by equality alone: 1 == 1.0 == True."""
+    import ast
+
+    from lintgevent.summary import summarise
+
+    source = "import os\n\ndef f(self):\n    os.path.join(self.root, 1)\n    os.path.join(self.root, True)\n" \
+             "    os.path.join(self.root, 1.0)\n    os.path.join(self.root, 1)\n"
+    calls = summarise(ast.parse(source), "m.py", "m", False).functions["f"].calls
+    assert [c.args[1] for c in calls] == [("const", 1), ("const", True), ("const", 1.0), ("const", 1)]
+    assert [type(c.args[1][1]) for c in calls] == [int, bool, float, int]
+    assert calls[0].args[1] is calls[3].args[1] and calls[0].args[1] is not calls[1].args[1]
+    assert calls[0].func == ("ref", "os.path.join") and all(c.func is calls[0].func for c in calls)
+    assert all(c.args[0] is calls[0].args[0] for c in calls) and all(c.text is calls[0].text for c in calls)
+
+
 ROUTE_THAT_SPAWNS = """
 import subprocess
 import time
