@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import compileall
 import io
 import os
 import random
@@ -406,7 +407,8 @@ def export_package(commit: str, tree: Path) -> None:
 
 @contextmanager
 def lintgevent_versions(baseline: str | None, store: Path) -> Iterator[list[Version]]:
-    """This checkout, then the baseline commit if given, each with an empty cache directory."""
+    """This checkout, then the baseline commit if given, each with an empty cache directory and
+    compiled."""
     versions = [Version("current", REPO_ROOT, store / "cache-current")]
     if baseline:
         tree = store / "baseline"
@@ -414,6 +416,10 @@ def lintgevent_versions(baseline: str | None, store: Path) -> Iterator[list[Vers
         versions.append(Version("baseline", tree, store / "cache-baseline"))
     for version in versions:
         version.cache_dir.mkdir()
+        # The bytecode an installed package has (pip compiles it): with PYTHONDONTWRITEBYTECODE
+        # set, every run would otherwise compile lintgevent from source first.
+        if not compileall.compile_dir(str(version.tree / "lintgevent"), quiet=1):
+            raise BenchError(f"{version.name}: lintgevent does not compile")
     yield versions
 
 

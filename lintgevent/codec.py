@@ -57,8 +57,14 @@ class _Trees:
     def __init__(self):
         self.index: dict[tuple | str, int] = {}
         self.trees: list[tuple] = []
+        # id(tree) -> its index: a summary shares its descriptors (summary.py), so most trees come
+        # again as the same object.  The value being encoded keeps every one of them alive.
+        self.seen: dict[int, int] = {}
 
     def add(self, tree) -> int:
+        index = self.seen.get(id(tree))
+        if index is not None:
+            return index
         if type(tree) is not tuple:
             raise TypeError(f"not a tuple: {type(tree).__name__}")
         # (1,), (True,) and (1.0,) are equal tuples: only tuples of str are their own key.
@@ -68,6 +74,7 @@ class _Trees:
             _check_tree(tree)
             index = self.index[key] = len(self.trees)
             self.trees.append(tree)
+        self.seen[id(tree)] = index
         return index
 
 
