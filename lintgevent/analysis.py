@@ -15,6 +15,7 @@ from .entrypoints import EntryPoints
 from .findings import FileError, Finding
 from .index import ProjectIndex
 from .processes import CELERY_WORKER, ProcessFinder
+from .reads import Reads, unchanged
 from .relocation import MAX_MOVED_FILES, line_digests, moved_lines, relocated
 from .rules import RULES, without_superseded
 from .snapshot import Snapshot
@@ -77,7 +78,8 @@ def moved_results(snapshot: Snapshot | None, keys: dict[str, str], inputs: str, 
                    cache: Cache, jobs: int | str) -> tuple | None:
     """The last run's results with the lines of the files that changed moved, when that is all
     their edit did (relocation.py); None when the global step must run."""
-    if snapshot is None or snapshot.inputs != inputs or snapshot.files.keys() != keys.keys():
+    if snapshot is None or snapshot.inputs != inputs or snapshot.files.keys() != keys.keys() \
+            or not unchanged(snapshot.results[-1]):
         return None
     changed = [path for path in keys if snapshot.files[path] != keys[path]]
     if len(changed) > MAX_MOVED_FILES or snapshot.text_read.intersection(changed):
@@ -95,29 +97,12 @@ def moved_results(snapshot: Snapshot | None, keys: dict[str, str], inputs: str, 
     return relocated(snapshot.results, moves)
 
 
-class _Reads(dict):
-    """The contents of the files, noting which the global step reads."""
-
-    def __init__(self, contents: dict[str, bytes]):
-        super().__init__(contents)
-        self.read: set[str] = set()
-
-    def __getitem__(self, path: str) -> bytes:
-        self.read.add(path)
-        return super().__getitem__(path)
-
-    def get(self, path: str, default=None):
-        if path in self:
-            self.read.add(path)
-        return super().get(path, default)
-
-
 def check_project(summaries: list[FileSummary], project_root: str, config: Config,
            deployment_texts: dict[str, dict[str, bytes]], contents: dict[str, bytes],
-           ) -> tuple[list[Finding], dict[str, Deployment], list[Process], set[str]]:
-    """The global step: (findings, each import root's deployment, the processes, the paths whose
-    contents it read)."""
-    contents = _Reads(contents)
+           ) -> tuple[list[Finding], dict[str, Deployment], list[Process], Reads]:
+    """The global step: (findings, each import root's deployment, the processes, what it read of
+    the contents and from disk)."""
+    contents = Reads(contents)
     index = ProjectIndex(summaries, {s.path: module_of(s.path)[0] for s in summaries}, load_catalog())
     processes, deployments, own_code = ProcessFinder(index, project_root, config, deployment_texts, contents).judge()
     entries = EntryPoints(index, deployments, celery_gevent=any(p.launcher == CELERY_WORKER for p in processes))
@@ -128,4 +113,4 @@ def check_project(summaries: list[FileSummary], project_root: str, config: Confi
     findings.extend(handles.check(index, entries, deployments))
     findings.extend(request_context.check(index, reach, entries, deployments))
     findings.extend(patch_order.check(index, deployments))
-    return without_superseded(findings), own_code, processes, contents.read
+    return without_superseded(findings), own_code, processes, contents

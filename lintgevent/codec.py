@@ -235,9 +235,10 @@ _FINDING = _Record(Finding, str, int, int, str, str, str, TREE, str, TREE)
 _FILE_ERROR = _Record(FileError, str, str, int)
 _DEPLOYMENT = _Record(Deployment, bool, set_of_str, bool, bool, bool, list_of(str))
 _PROCESS = _Record(Process, str, str, _DEPLOYMENT, list_of(str))
-# A run's (findings, errors of files that did not parse, import root -> its own code's deployment, processes).
+# A run's (findings, errors of files that did not parse, import root -> its own code's deployment,
+# processes, config files read from disk -> their digests: reads.py).
 _RESULTS = _Record(tuple, list_of(_FINDING), list_of(_FILE_ERROR), dict_of(_DEPLOYMENT), list_of(_PROCESS),
-                   build=lambda *v: v)
+                   dict_of(str), build=lambda *v: v)
 
 _SNAPSHOT = _Record(Snapshot, dict_of(str), str, set_of_str, _RESULTS)
 

@@ -17,11 +17,12 @@ from .deployment import Deployment, Process, read_deployment_files
 from .findings import FileError, Finding
 from .lines import in_characters
 from .positions import rendered_results
+from .reads import unchanged
 from .snapshot import Snapshot
 from .sources import SourceError, module_of, python_files, read_source
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 25
+CACHE_FORMAT = 26
 
 
 @dataclass
@@ -116,8 +117,8 @@ def _analyse_project(project_root: str, config: Config, cache: Cache, extra_file
     results_key = _digest(_salt(), config.fingerprint().encode(),
                           *(os.fsencode(p) + b"\0" + every_input[p] for p in sorted(every_input)))
     cached = cache.get("results", results_key)  # the codec gives back only what was put
-    if cached is not None:
-        result.findings, errors, result.deployments, result.processes = cached
+    if cached is not None and unchanged(cached[-1]):
+        result.findings, errors, result.deployments, result.processes, _ = cached
         result.errors.extend(errors)
         return result
 
@@ -133,13 +134,15 @@ def _analyse_project(project_root: str, config: Config, cache: Cache, extra_file
         text_read = snapshot.text_read
     else:
         summaries, parse_errors = analysis.summaries(contents, keys, cache, config.jobs)
-        findings, deployments, processes, text_read = analysis.check_project(
+        findings, deployments, processes, reads = analysis.check_project(
             summaries, project_root, config, deployment_texts, contents)
-        results = (findings, parse_errors, deployments, processes)
+        results = (findings, parse_errors, deployments, processes, reads.elsewhere)
+        text_read = reads.read
     cache.put("snapshot", snapshot_key, Snapshot(keys, inputs, text_read, results))  # encoded now: marks and all
-    findings, parse_errors, result.deployments, result.processes = results
+    findings, parse_errors, result.deployments, result.processes, elsewhere = results
     result.findings = sorted(set(in_characters(rendered_results(findings, result.deployments, result.processes),
                                                contents)))
     result.errors.extend(parse_errors)
-    cache.put("results", results_key, (result.findings, parse_errors, result.deployments, result.processes))
+    cache.put("results", results_key,
+              (result.findings, parse_errors, result.deployments, result.processes, elsewhere))
     return result

@@ -21,6 +21,7 @@ from .deployment import (GRPC_GEVENT, ORACLE_THICK, PATCH_ALL, PSYCOGREEN, SINGL
 from .index import ProjectIndex, is_test_module
 from .launchers import CELERY, GUNICORN, UWSGI, Launcher, launchers_in_text
 from .positions import mark
+from .reads import Reads
 from .summary import FileSummary
 
 DEPLOYMENT_HINTS = frozenset({"patch_all", "patch_psycopg", "init_gevent", "init_oracle_client",
@@ -33,7 +34,6 @@ CELERY_POOL_SETTINGS = ("worker_pool", "CELERYD_POOL")
 PATCH_ON_IMPORT = ("locust",)
 CELERY_WORKER = "Celery worker (gevent pool)"
 LAUNCHER_NAMES = {GUNICORN: "gunicorn (gevent worker)", UWSGI: "uWSGI (gevent loop)", CELERY: CELERY_WORKER}
-MAX_CONFIG_FILE = 256 * 1024
 
 
 def judged(processes: list[Process]) -> Deployment:
@@ -57,7 +57,7 @@ class ProcessFinder:
     """Finds a project's processes and judges each file under them."""
 
     def __init__(self, index: ProjectIndex, project_root: str, config: Config,
-                 deployment_texts: dict[str, dict[str, bytes]], contents: dict[str, bytes]):
+                 deployment_texts: dict[str, dict[str, bytes]], contents: Reads):
         self.index, self.project_root, self.config = index, project_root, config
         self.deployment_texts, self.contents = deployment_texts, contents
         self._relative_names: dict[str, dict[str, FileSummary]] = {}
@@ -146,12 +146,9 @@ class ProcessFinder:
                 path = os.path.join(base, *parts[start:])
                 if path in self.contents:
                     return path, self.contents[path]
-                try:
-                    if os.path.isfile(path) and os.path.getsize(path) <= MAX_CONFIG_FILE:
-                        with open(path, "rb") as handle:
-                            return path, handle.read()
-                except OSError:
-                    continue
+                data = self.contents.from_disk(path)
+                if data is not None:
+                    return path, data
         return None
 
     def _server_process(self, launcher: Launcher, directory: str) -> tuple[Process, set]:

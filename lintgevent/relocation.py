@@ -90,7 +90,7 @@ def relocated(results: tuple, moves: dict[str, dict[int, int]]) -> tuple | None:
         lines = moves.get(path)
         return line if lines is None else lines.get(line)
 
-    findings, errors, deployments, processes = results
+    findings, errors, deployments, processes, elsewhere = results
     moved_findings = []
     for finding in findings:
         message, chain = positions.moved(finding.message, move), positions.moved(finding.chain, move)
@@ -113,7 +113,7 @@ def relocated(results: tuple, moves: dict[str, dict[int, int]]) -> tuple | None:
         process.where = positions.moved(process.where, move)
         if process.where is None:
             return None
-    return moved_findings, errors, deployments, processes
+    return moved_findings, errors, deployments, processes, elsewhere
 
 
 def _moved_plan(plan: tuple, path: str, move) -> tuple | None:

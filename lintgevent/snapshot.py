@@ -10,4 +10,5 @@ class Snapshot:
     files: dict  # path -> the key of its summary (a digest of its contents)
     inputs: str  # a digest of the deployment files the run read
     text_read: set  # paths whose contents the global step read
-    results: tuple  # (findings, parse errors, deployments, processes): marks unrendered, byte columns
+    results: tuple  # (findings, parse errors, deployments, processes, config files read: reads.py):
+    # marks unrendered, byte columns

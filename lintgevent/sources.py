@@ -139,6 +139,22 @@ def read_source(path: str, max_size: int) -> bytes:
         raise SourceError(f"cannot read: {error.strerror or error}") from None
 
 
+# A config file a launcher names (`gunicorn -c conf/gunicorn.conf`) larger than this is not one.
+MAX_CONFIG_FILE = 256 * 1024
+
+
+def read_config_file(path: str) -> bytes | None:
+    """The contents of a config file named by a launcher, read from disk (it may be no file of the
+    project's listing); None when there is no such regular file or it is too large to be one."""
+    try:
+        if os.path.isfile(path) and os.path.getsize(path) <= MAX_CONFIG_FILE:
+            with open(path, "rb") as handle:
+                return handle.read()
+    except OSError:
+        pass
+    return None
+
+
 def _quiet_parse(data: bytes, filename: str) -> ast.Module:
     """`ast.parse` without the warnings compiling someone's code gives (an invalid escape in a
     string): they are about that code's style, not about what it blocks."""

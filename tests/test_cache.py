@@ -44,7 +44,7 @@ def save(path, data):
     with open(path, "w") as fh:
         fh.write(data)
 """
-FORGED_RESULTS = ([], [], {}, [])  # "no findings, no errors": what a forged entry would like to make a run say
+FORGED_RESULTS = ([], [], {}, [], {})  # "no findings, no errors": what a forged entry would like to make a run say
 
 
 def make_project(root: Path) -> Path:
@@ -395,7 +395,7 @@ def test_workers_starting_together_share_one_key(cache_dir, tmp_path):
         while not os.path.exists({str(start)!r}):
             time.sleep(0.001)
         with Cache() as store:
-            store.put("results", "%040x" % int(sys.argv[1]), ([], [], {{}}, []))
+            store.put("results", "%040x" % int(sys.argv[1]), ([], [], {{}}, [], {{}}))
         print(store._key.hex())
         """)
     workers = [subprocess.Popen([sys.executable, "-c", worker, str(i)], stdout=subprocess.PIPE, text=True)
@@ -405,7 +405,7 @@ def test_workers_starting_together_share_one_key(cache_dir, tmp_path):
     keys = {w.communicate(timeout=60)[0].strip() for w in workers}
     assert keys == {(cache_dir / "key").read_bytes().hex()}
     store = Cache()
-    assert all(store.get("results", "%040x" % i) == ([], [], {}, []) for i in range(8))
+    assert all(store.get("results", "%040x" % i) == ([], [], {}, [], {}) for i in range(8))
     assert len(stored(cache_dir)) == 8, "every writer's entry, none lost to another's transaction"
 
 
@@ -459,7 +459,7 @@ def test_results_of_real_projects_round_trip_exactly():
     fixes = 0
     for root in sorted(p for p in (REPO / "fixtures").iterdir() if p.is_dir()):
         result = analyse_project(str(root), load_config(str(root)), use_cache=False)
-        value = (result.findings, [], result.deployments, result.processes)
+        value = (result.findings, [], result.deployments, result.processes, {"/srv/gunicorn.conf": "0a1b"})
         assert_same(value, codec.loads("results", codec.dumps("results", value)), str(root))
         fixes += sum(1 for f in result.findings if f.fix)
     assert fixes, "some findings carry a fix plan"
@@ -490,7 +490,7 @@ def test_values_the_codec_cannot_carry_exactly_are_refused():
     with pytest.raises(TypeError):
         codec.dumps("summary", dataclasses.replace(summary, imports={1: "x"}))
     with pytest.raises(TypeError):
-        codec.dumps("results", ([], [], {}, [], []))
+        codec.dumps("results", ([], [], {}, [], {}, []))
     with pytest.raises(TypeError):
         codec.dumps("summary", FORGED_RESULTS)
 

@@ -151,8 +151,42 @@ def test_a_mark_moves_with_its_file_and_renders_as_the_numbers_it_holds():
 
 def test_a_plan_with_a_part_relocation_does_not_know_is_not_moved():
     finding = Finding("/a.py", 3, 0, "GEV301", "GEV301 x", fix=(("call", (3, 0)), ("new part", (3, 0))))
-    assert relocated(([finding], [], {}, []), {"/a.py": {3: 4}}) is None
+    assert relocated(([finding], [], {}, [], {}), {"/a.py": {3: 4}}) is None
     known = dataclasses.replace(finding, fix=(("call", (3, 0)), ("sleeps", ((3, 4),))))
-    moved_findings = relocated(([known], [], {}, []), {"/a.py": {3: 4}})[0]
+    moved_findings = relocated(([known], [], {}, [], {}), {"/a.py": {3: 4}})[0]
     assert moved_findings == [dataclasses.replace(known, line=4, fix=(("call", (4, 0)), ("sleeps", ((4, 4),))))]
 
+
+CONFIGURED_APP = """\
+import time
+from flask import Flask
+app = Flask(__name__)
+
+
+@app.route("/x")
+def x():
+    time.sleep(1)
+    return open("f").read()
+"""
+
+
+@pytest.mark.parametrize("edit", ["the config file", "the config file and a line of the app",
+                                  "no config file, then one"])
+def test_a_config_file_read_from_outside_the_listing_is_an_input_of_the_cached_results(tmp_path, edit):
+    """`gunicorn -c server/gunicorn.conf` names a file that is neither a Python file of the project
+    nor a deployment file: the global step reads it from disk, so the next run from the cache (its
+    results, or the last results with lines moved) must see an edit of it, or that it was made."""
+    root = tmp_path / "project"
+    (root / "server").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'configured'\n")
+    (root / "Procfile").write_text("web: gunicorn -c server/gunicorn.conf app:app\n")
+    if edit != "no config file, then one":
+        (root / "server" / "gunicorn.conf").write_text('worker_class = "sync"\n')
+    (root / "app.py").write_text(CONFIGURED_APP)
+    assert _outcome(root, use_cache=True)[0] == [] == _outcome(root, use_cache=False)[0]
+    (root / "server" / "gunicorn.conf").write_text('worker_class = "gevent"\n')
+    if edit == "the config file and a line of the app":
+        (root / "app.py").write_text("\n" + CONFIGURED_APP)
+    cold = _outcome(root, use_cache=False)
+    assert [f.code for f in cold[0]] == ["GEV101"]  # the open; time.sleep is patched
+    assert _outcome(root, use_cache=True) == cold
