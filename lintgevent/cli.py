@@ -243,7 +243,7 @@ def run_check(args: argparse.Namespace) -> int:
         result = analyse_project(root, config, use_cache=not args.no_cache, extra_files=tuple(files),
                                  listing=listings.get(root))
         broken = [e for e in result.errors if e.path in wanted]
-        findings.extend(reported(result.findings, files, root, config, broken))
+        findings.extend(reported(result.findings, files, root, config, broken, result.noqa))
         errors.extend(broken)
         notices.extend(_not_checked(result, config, files))
         if args.show_deployment:

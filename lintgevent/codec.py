@@ -12,8 +12,9 @@ its kind says:
     set_of_str                 an array of str
     dict_of(k)                 an object of k (the keys are str)
 
-Kinds of entry: a file's summary, a run's results, a project's snapshot (the last run's inputs and
-results, relocation.py) and a file's line digests.
+Kinds of entry: a file's summary, a run's results (with the `# noqa` comments of the files they
+report on), a project's snapshot (the last run's inputs and results, relocation.py) and a file's
+line digests.
 
 Encoding checks every value against its kind (TypeError otherwise: JSON would turn a tuple into a
 list, or an int key into a str, without a word).  Decoding checks the JSON type of every field
@@ -30,6 +31,7 @@ from operator import attrgetter
 
 from .deployment import Deployment, Process
 from .findings import FileError, Finding
+from .noqa import Directive, NoqaMap
 from .snapshot import Snapshot
 
 _NONE = type(None)
@@ -239,6 +241,9 @@ _PROCESS = _Record(Process, str, str, _DEPLOYMENT, list_of(str))
 # processes, config files read from disk -> their digests: reads.py).
 _RESULTS = _Record(tuple, list_of(_FINDING), list_of(_FILE_ERROR), dict_of(_DEPLOYMENT), list_of(_PROCESS),
                    dict_of(str), build=lambda *v: v)
+_NOQA = _Record(NoqaMap, bool, list_of(_Record(Directive, int, int, TREE, int, int)))
+# A run's results and the `# noqa` comments of the files they report on.
+_REPORT = _Record(tuple, _RESULTS, dict_of(_NOQA), build=lambda *v: v)
 
 _SNAPSHOT = _Record(Snapshot, dict_of(str), str, set_of_str, _RESULTS)
 
@@ -253,11 +258,11 @@ def _decode_str(x, trees):
 _TEXT = _Kind((str,), lambda value, trees: _checked(value, str), _decode_str)
 
 # Each kind of entry -> its record, made when first asked for.
-ENTRIES = {"summary": _summary, "results": lambda: _RESULTS, "snapshot": lambda: _SNAPSHOT, "lines": lambda: _TEXT}
+ENTRIES = {"summary": _summary, "results": lambda: _REPORT, "snapshot": lambda: _SNAPSHOT, "lines": lambda: _TEXT}
 
 
 def dumps(kind: str, value) -> bytes:
-    """An entry of that kind ("summary": a FileSummary, "results"); TypeError for anything else."""
+    """An entry of that kind (see ENTRIES); TypeError for anything else."""
     trees = _Trees()
     body = ENTRIES[kind]().encode(value, trees)
     return json.dumps([trees.trees, body], separators=(",", ":"), check_circular=False).encode()

@@ -16,13 +16,14 @@ from .config import Config
 from .deployment import Deployment, Process, read_deployment_files
 from .findings import FileError, Finding
 from .lines import in_characters
+from .noqa import NoqaMap, noqa_map
 from .positions import rendered_results
 from .reads import unchanged
 from .snapshot import Snapshot
 from .sources import SourceError, module_of, python_files, read_source
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 26
+CACHE_FORMAT = 27
 
 
 @dataclass
@@ -33,6 +34,7 @@ class ProjectResult:
     files: list[str] = field(default_factory=list)
     deployments: dict[str, Deployment] = field(default_factory=dict)  # import root -> what its own code says
     processes: list[Process] = field(default_factory=list)  # the programs that run the project's code
+    noqa: dict[str, NoqaMap] = field(default_factory=dict)  # the `# noqa` comments of the files with findings
 
 
 @lru_cache(maxsize=1)
@@ -117,8 +119,8 @@ def _analyse_project(project_root: str, config: Config, cache: Cache, extra_file
     results_key = _digest(_salt(), config.fingerprint().encode(),
                           *(os.fsencode(p) + b"\0" + every_input[p] for p in sorted(every_input)))
     cached = cache.get("results", results_key)  # the codec gives back only what was put
-    if cached is not None and unchanged(cached[-1]):
-        result.findings, errors, result.deployments, result.processes, _ = cached
+    if cached is not None and unchanged(cached[0][-1]):
+        (result.findings, errors, result.deployments, result.processes, _), result.noqa = cached
         result.errors.extend(errors)
         return result
 
@@ -143,6 +145,9 @@ def _analyse_project(project_root: str, config: Config, cache: Cache, extra_file
     result.findings = sorted(set(in_characters(rendered_results(findings, result.deployments, result.processes),
                                                contents)))
     result.errors.extend(parse_errors)
+    # Tokenized once per content: a warm run reports from the cache without reading a file again.
+    result.noqa = {path: noqa_map(path, contents[path])
+                   for path in sorted({f.path for f in result.findings}) if path in contents}
     cache.put("results", results_key,
-              (result.findings, parse_errors, result.deployments, result.processes, elsewhere))
+              ((result.findings, parse_errors, result.deployments, result.processes, elsewhere), result.noqa))
     return result

@@ -136,6 +136,6 @@ class Plugin:
         if not asked_for([path], root, config):
             return
         findings, broken = by_path.get(path, ([], []))
-        for finding in reported(findings, [path], root, config, broken, flake8_decides=self.unused_noqa,
-                                flake8_noqa=self.noqa):
+        for finding in reported(findings, [path], root, config, broken, result.noqa,
+                                flake8_decides=self.unused_noqa, flake8_noqa=self.noqa):
             yield finding.line, finding.col, finding.shown, type(self)

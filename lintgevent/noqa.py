@@ -5,7 +5,8 @@ comments that silence no finding (GEV002)."""
 from __future__ import annotations
 
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 from flake8.utils import parse_comma_separated_list
@@ -17,51 +18,30 @@ from .rules import UNUSED_NOQA
 
 @dataclass(frozen=True)
 class Directive:
-    """A `# noqa` comment: where it is, and the codes it lists (empty: all of them)."""
+    """A `# noqa` comment: where it is, the codes it lists (empty: all of them), and the first and
+    last lines of the logical line it covers."""
 
     line: int
     col: int
     codes: tuple
-    lines: range  # the logical line it covers
+    first: int
+    last: int
+
+    @property
+    def lines(self) -> range:
+        return range(self.first, self.last + 1)
 
 
+@dataclass
 class NoqaMap:
     """One file's `# noqa` comments, by the lines they cover."""
 
-    def __init__(self, text: str):
-        self.whole_file = False
-        self.by_line: dict[int, Directive] = {}
-        self.directives: list[Directive] = []
-        if "noqa" not in text.lower():  # neither of flake8's patterns can match: no need to tokenize
-            return
-        lines = split_lines(text, keepends=True)
-        self.whole_file = any(NOQA_FILE.match(line) for line in lines)
-        try:
-            tokens = list(tokenize.generate_tokens(iter(lines).__next__))
-        except (tokenize.TokenError, SyntaxError):
-            return  # flake8 gives up on noqa for such a file too
-        first, last, comments = len(lines) + 2, -1, []
-        for token in tokens:
-            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
-                continue
-            first, last = min(first, token.start[0]), max(last, token.end[0])
-            if token.type == tokenize.COMMENT:
-                comments.append(token)
-            elif token.type in (tokenize.NL, tokenize.NEWLINE):
-                self._add(lines, first, last, comments)
-                first, last, comments = len(lines) + 2, -1, []
+    whole_file: bool = False  # `# flake8: noqa`
+    directives: list = field(default_factory=list)
 
-    def _add(self, lines: list[str], first: int, last: int, comments: list) -> None:
-        match = NOQA_INLINE_REGEXP.search("".join(lines[first - 1:last]))
-        if match is None:
-            return
-        comment = next((t for t in comments if NOQA_INLINE_REGEXP.search(t.string)), None)
-        line, col = comment.start if comment else (first, 0)
-        codes = match.group("codes")
-        directive = Directive(line, col, tuple(parse_comma_separated_list(codes)) if codes else (), range(first, last + 1))
-        self.directives.append(directive)
-        for number in directive.lines:
-            self.by_line[number] = directive
+    @cached_property
+    def by_line(self) -> dict[int, Directive]:
+        return {number: directive for directive in self.directives for number in directive.lines}
 
     def suppresses(self, line: int, code: str) -> bool:
         if self.whole_file:
@@ -78,6 +58,40 @@ class NoqaMap:
         return any(self.suppresses(line, finding.code) for line in lines)
 
 
+def parse_noqa(text: str) -> NoqaMap:
+    """The map of a file's text, tokenized as flake8 does."""
+    if "noqa" not in text.lower():  # neither of flake8's patterns can match: no need to tokenize
+        return NoqaMap()
+    lines = split_lines(text, keepends=True)
+    noqa = NoqaMap(any(NOQA_FILE.match(line) for line in lines))
+    try:
+        tokens = list(tokenize.generate_tokens(iter(lines).__next__))
+    except (tokenize.TokenError, SyntaxError):
+        return noqa  # flake8 gives up on noqa for such a file too
+    first, last, comments = len(lines) + 2, -1, []
+    for token in tokens:
+        if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+            continue
+        first, last = min(first, token.start[0]), max(last, token.end[0])
+        if token.type == tokenize.COMMENT:
+            comments.append(token)
+        elif token.type in (tokenize.NL, tokenize.NEWLINE):
+            directive = _directive(lines, first, last, comments)
+            if directive is not None:
+                noqa.directives.append(directive)
+            first, last, comments = len(lines) + 2, -1, []
+    return noqa
+
+
+def _directive(lines: list[str], first: int, last: int, comments: list) -> Directive | None:
+    match = NOQA_INLINE_REGEXP.search("".join(lines[first - 1:last]))
+    if match is None:
+        return None
+    comment = next((t for t in comments if NOQA_INLINE_REGEXP.search(t.string)), None)
+    line, col = comment.start if comment else (first, 0)
+    codes = match.group("codes")
+    return Directive(line, col, tuple(parse_comma_separated_list(codes)) if codes else (), first, last)
+
 def noqa_map(path: str, data: bytes | None = None) -> NoqaMap:
     """The file's map, read as flake8 reads it (its declared encoding); an unreadable file has none."""
     try:
@@ -85,8 +99,8 @@ def noqa_map(path: str, data: bytes | None = None) -> NoqaMap:
             with open(path, "rb") as handle:
                 data = handle.read()
     except OSError:
-        return NoqaMap("")
-    return NoqaMap(decode_source(data))
+        return NoqaMap()
+    return parse_noqa(decode_source(data))
 
 
 def unused_directives(path: str, noqa: NoqaMap, findings: list[Finding]) -> list[Finding]:

@@ -33,7 +33,7 @@ def reported(findings: list[Finding], files: list[str], root: str, config: Confi
     off by default and `# noqa` on a finding's line itself; the comments on the other lines a
     finding reports on are applied here unless flake8 has `--disable-noqa` (`flake8_noqa` False).
     Findings below `min-severity` are left out (GEV001 is high: a file nothing was checked in
-    always shows)."""
+    always shows).  `noqa_maps` gives the comments of some files; the others are read from disk."""
     lowest = severity_rank(config.min_severity)
     findings = [f for f in [*findings, *(not_analysed(e) for e in errors)] if severity_rank(f.severity) >= lowest]
     selection = config.selection(root, default_ignored=()) if flake8_decides is not None else config.selection(root)
@@ -42,7 +42,7 @@ def reported(findings: list[Finding], files: list[str], root: str, config: Confi
     for finding in findings:
         if finding.path in wanted:
             by_path[finding.path].append(finding)
-    maps = noqa_maps if noqa_maps is not None else {}
+    maps = dict(noqa_maps or {})  # the comments of the files the engine read, as it read them
     look_for_unused = selection.wants_anywhere(UNUSED_NOQA) if flake8_decides is None else flake8_decides
     through_flake8 = flake8_decides is not None
     out = []

@@ -27,7 +27,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from lintgevent import analysis, cache, cli, codec, engine
+from lintgevent import analysis, cache, cli, codec, engine, noqa
 from lintgevent.cache import Cache
 from lintgevent.config import load_config
 from lintgevent.engine import analyse_project
@@ -45,6 +45,7 @@ def save(path, data):
         fh.write(data)
 """
 FORGED_RESULTS = ([], [], {}, [], {})  # "no findings, no errors": what a forged entry would like to make a run say
+FORGED_REPORT = (FORGED_RESULTS, {})  # those results, and no `# noqa` comments: a results entry
 
 
 def make_project(root: Path) -> Path:
@@ -166,12 +167,12 @@ def test_a_crafted_pickle_runs_nothing_and_changes_nothing(project, cache_dir, t
 @pytest.mark.parametrize("forgery", ["in the project", "unsigned", "another key", "wrong mac"])
 def test_a_forged_results_entry_does_not_hide_findings(project, cache_dir, monkeypatch, forgery, expected):
     assert lintgevent(project, "check") == expected["check"]
-    payload = codec.dumps("results", FORGED_RESULTS)
+    payload = codec.dumps("results", FORGED_REPORT)
     for kind, key in engine_keys(project, monkeypatch):
         if kind != "results":
             continue
         if forgery == "in the project":
-            plant(old_path(project, kind, key), pickle.dumps(FORGED_RESULTS))
+            plant(old_path(project, kind, key), pickle.dumps(FORGED_REPORT))
             continue
         mac = {"unsigned": b"",
                "another key": cache._mac(secrets.token_bytes(cache.KEY_SIZE), kind, key, payload),
@@ -207,7 +208,7 @@ def test_a_symlinked_key_turns_caching_off(project, cache_dir, tmp_path, monkeyp
     known.write_bytes(b"k" * cache.KEY_SIZE)
     (cache_dir / "key").unlink()
     (cache_dir / "key").symlink_to(known)
-    payload = codec.dumps("results", FORGED_RESULTS)
+    payload = codec.dumps("results", FORGED_REPORT)
     for kind, key in engine_keys(project, monkeypatch, fix=False):
         if kind == "results":
             put_entry(cache_dir, kind, key, cache._mac(known.read_bytes(), kind, key, payload) + payload)
@@ -234,7 +235,7 @@ def test_a_store_that_is_a_symlink_is_not_read_nor_written_through(project, cach
     for kind, key in engine_keys(project, monkeypatch, fix=False):
         if kind == "results":
             # Signed with the real key, so only the link check keeps it out.
-            put_entry(cache_dir, kind, key, signed(cache_dir, kind, key, codec.dumps(kind, FORGED_RESULTS)))
+            put_entry(cache_dir, kind, key, signed(cache_dir, kind, key, codec.dumps(kind, FORGED_REPORT)))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     with closing(sqlite3.connect(cache_dir / cache.STORE)) as db:  # a whole store, in one file
@@ -252,7 +253,7 @@ def corrupt(corruption: str, store: Path, kind: str, key: str) -> bytes:
         return os.urandom(4096)
     if corruption == "empty":
         return b""
-    values = {"results": FORGED_RESULTS, "summary": next(summaries_of(REPO / "rules" / "GEV301")),
+    values = {"results": FORGED_REPORT, "summary": next(summaries_of(REPO / "rules" / "GEV301")),
               "snapshot": Snapshot({}, "", set(), FORGED_RESULTS)}
     if corruption == "truncated":
         good = signed(store, kind, key, codec.dumps(kind, values[kind]))
@@ -299,7 +300,7 @@ def test_no_cache_reads_and_writes_nothing(project, cache_dir, tmp_path, monkeyp
     for kind, key in engine_keys(project, monkeypatch):
         plant(old_path(project, kind, key), pickle.dumps(RunsCode(marker)))
         if kind == "results":
-            put_entry(cache_dir, kind, key, signed(cache_dir, kind, key, codec.dumps(kind, FORGED_RESULTS)))
+            put_entry(cache_dir, kind, key, signed(cache_dir, kind, key, codec.dumps(kind, FORGED_REPORT)))
     old = time.time() - 86400
     for path in files_below(cache_dir):
         os.utime(path, (old, old))
@@ -365,13 +366,35 @@ def test_an_unusable_store_still_gives_findings(project, tmp_path, monkeypatch, 
     assert not (project / ".lintgevent_cache").exists()
 
 
+def test_a_warm_run_takes_the_noqa_comments_from_the_cache(project, cache_dir, monkeypatch, capsys):
+    monkeypatch.chdir(project)
+    cli.main(["check"])
+    first = capsys.readouterr().out.splitlines()[0]  # "app.py:LINE:COL: GEV..."
+    path, line = first.split(":")[:2]
+    lines = (project / path).read_text().splitlines()
+    lines[int(line) - 1] += "  # noqa: " + first.split()[1]
+    (project / path).write_text("\n".join(lines) + "\n")
+    cli.main(["check", "--no-cache"])
+    cold = capsys.readouterr()
+    assert first not in cold.out
+    cli.main(["check"])  # fills the cache
+    assert capsys.readouterr() == cold
+
+    def tokenized(text):
+        raise AssertionError("a warm run tokenized a file for its noqa comments")
+
+    monkeypatch.setattr(noqa, "parse_noqa", tokenized)
+    cli.main(["check"])
+    assert capsys.readouterr() == cold
+
+
 def test_a_store_owned_by_someone_else_is_not_used(project, cache_dir, monkeypatch, capsys):
     monkeypatch.chdir(project)
     assert cli.main(["check"]) == 1
     expected = capsys.readouterr()
     [(kind, key)] = [(k, key) for k, key in engine_keys(project, monkeypatch, fix=False) if k == "results"]
     capsys.readouterr()
-    put_entry(cache_dir, kind, key, signed(cache_dir, kind, key, codec.dumps(kind, FORGED_RESULTS)))
+    put_entry(cache_dir, kind, key, signed(cache_dir, kind, key, codec.dumps(kind, FORGED_REPORT)))
     monkeypatch.setattr(cache.os, "getuid", lambda: os.stat(cache_dir).st_uid + 1, raising=False)
     assert cli.main(["check"]) == 1
     assert capsys.readouterr() == expected
@@ -395,7 +418,7 @@ def test_workers_starting_together_share_one_key(cache_dir, tmp_path):
         while not os.path.exists({str(start)!r}):
             time.sleep(0.001)
         with Cache() as store:
-            store.put("results", "%040x" % int(sys.argv[1]), ([], [], {{}}, [], {{}}))
+            store.put("results", "%040x" % int(sys.argv[1]), (([], [], {{}}, [], {{}}), {{}}))
         print(store._key.hex())
         """)
     workers = [subprocess.Popen([sys.executable, "-c", worker, str(i)], stdout=subprocess.PIPE, text=True)
@@ -405,7 +428,7 @@ def test_workers_starting_together_share_one_key(cache_dir, tmp_path):
     keys = {w.communicate(timeout=60)[0].strip() for w in workers}
     assert keys == {(cache_dir / "key").read_bytes().hex()}
     store = Cache()
-    assert all(store.get("results", "%040x" % i) == ([], [], {}, [], {}) for i in range(8))
+    assert all(store.get("results", "%040x" % i) == FORGED_REPORT for i in range(8))
     assert len(stored(cache_dir)) == 8, "every writer's entry, none lost to another's transaction"
 
 
@@ -443,11 +466,13 @@ def summaries_of(*folders: Path):
             yield summarise(tree, str(path), module, is_package)
 
 
-def test_summaries_of_real_code_round_trip_exactly():
+def test_summaries_of_real_code_round_trip_exactly_through_the_cache_and_pickle():
     count = 0
     kinds = set()
     for summary in summaries_of(REPO / "fixtures", REPO / "rules", REPO / "tests" / "programs", REPO / "lintgevent"):
         assert_same(summary, codec.loads("summary", codec.dumps("summary", summary)), summary.path)
+        # and from a worker process to the parent, by pickle (summary.pickled_as_fields)
+        assert_same(summary, pickle.loads(pickle.dumps(summary, pickle.HIGHEST_PROTOCOL)), summary.path)
         count += 1
         kinds |= {type(v) for v in (*summary.injectors.values(), *summary.escapes.values())}
         kinds |= {type(v) for f in summary.functions.values() for v in (*f.writes, *f.loops)}
@@ -456,13 +481,16 @@ def test_summaries_of_real_code_round_trip_exactly():
 
 
 def test_results_of_real_projects_round_trip_exactly():
-    fixes = 0
+    fixes = directives = 0
     for root in sorted(p for p in (REPO / "fixtures").iterdir() if p.is_dir()):
         result = analyse_project(str(root), load_config(str(root)), use_cache=False)
-        value = (result.findings, [], result.deployments, result.processes, {"/srv/gunicorn.conf": "0a1b"})
+        value = ((result.findings, [], result.deployments, result.processes, {"/srv/gunicorn.conf": "0a1b"}),
+                 result.noqa)
         assert_same(value, codec.loads("results", codec.dumps("results", value)), str(root))
         fixes += sum(1 for f in result.findings if f.fix)
+        directives += sum(len(noqa.directives) for noqa in result.noqa.values())
     assert fixes, "some findings carry a fix plan"
+    assert directives, "some files with findings have `# noqa` comments"
 
 
 def test_scalars_keep_their_types():
@@ -513,7 +541,7 @@ def test_anything_but_an_encoded_entry_is_refused(payload):
 
 def test_a_forged_results_entry_is_valid_data():
     """What the forgeries above carry is a well-formed entry: only the MAC keeps it out."""
-    assert codec.loads("results", codec.dumps("results", FORGED_RESULTS)) == FORGED_RESULTS
+    assert codec.loads("results", codec.dumps("results", FORGED_REPORT)) == FORGED_REPORT
 
 
 # -- hits, misses and pruning ------------------------------------------------------------------
