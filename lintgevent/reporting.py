@@ -42,7 +42,7 @@ def reported(findings: list[Finding], files: list[str], root: str, config: Confi
     for finding in findings:
         if finding.path in wanted:
             by_path[finding.path].append(finding)
-    maps = dict(noqa_maps or {})  # the comments of the files the engine read, as it read them
+    given = noqa_maps or {}
     look_for_unused = selection.wants_anywhere(UNUSED_NOQA) if flake8_decides is None else flake8_decides
     through_flake8 = flake8_decides is not None
     out = []
@@ -50,9 +50,9 @@ def reported(findings: list[Finding], files: list[str], root: str, config: Confi
         here = by_path.get(path, [])
         if not here and not look_for_unused:
             continue
-        if path not in maps:
-            maps[path] = noqa_map(path)
-        noqa = maps[path]
+        noqa = given.get(path)
+        if noqa is None:
+            noqa = noqa_map(path)
         candidates = here + (unused_directives(path, noqa, here) if look_for_unused else [])
         out.extend(f for f in candidates if selection.wants(f.code, path)
                    and not ((flake8_noqa or not through_flake8) and noqa.silences(f, through_flake8)))
