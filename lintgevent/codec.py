@@ -1,33 +1,39 @@
-"""The cache's entries as JSON, data only: decoding builds no type but the ones listed here.
+"""The cache's entries as MessagePack, data only: decoding builds no type but the ones listed here.
 
 An entry is `[trees, body]`.  `trees` lists, once each, the tuples of scalars and tuples (descriptors,
 argument lists, fix plans...) that the body refers to by their index: a file repeats the same ones
 many times, and building each of them once makes decoding a third faster.  The body holds a record
-(a dataclass, or the tuple of a run's results) as a JSON array of its fields in order, each field as
+(a dataclass, or the tuple of a run's results) as an array of its fields in order, each field as
 its kind says:
 
-    int, str, bool             itself
-    TREE / DESC                an index into `trees` / the same, or null
-    list_of(k), tuple_of(k)    an array of k
-    set_of_str                 an array of str
-    dict_of(k)                 an object of k (the keys are str)
+    int, str, bool, float, nil  itself (an int beyond 64 bits as an extension of type BIG_INT:
+                                its decimal digits)
+    TREE / DESC                 an index into `trees` / the same, or nil
+    list_of(k), tuple_of(k)     an array of k
+    set_of_str                  an array of str
+    dict_of(k)                  a map of k (the keys are str)
+
+MessagePack (msgpack, a C extension) rather than JSON: it reads arrays straight into tuples, so a
+tree needs checking but no copy, and an entry loads in about half the time.  Strings keep lone
+surrogates (`"\ud800"` in a literal) through `surrogatepass`.
 
 Kinds of entry: a file's summary, a run's results (with the `# noqa` comments of the files they
 report on), a project's snapshot (the last run's inputs and results, relocation.py) and a file's
 line digests.
 
-Encoding checks every value against its kind (TypeError otherwise: JSON would turn a tuple into a
-list, or an int key into a str, without a word).  Decoding checks the JSON type of every field
+Encoding checks every value against its kind (TypeError otherwise: an array would turn a tuple
+into a list, or a list into a tuple, without a word).  Decoding checks the type of every field
 before it builds anything: any other shape is a ValueError, which the cache takes as a miss.
 """
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 from collections.abc import Callable
 from functools import lru_cache
 from operator import attrgetter
+
+import msgpack
 
 from .deployment import Deployment, Process
 from .findings import FileError, Finding
@@ -36,7 +42,7 @@ from .snapshot import Snapshot
 
 _NONE = type(None)
 _SCALARS = frozenset({str, int, float, bool, _NONE})
-_TREE_JSON = _SCALARS | {list}
+BIG_INT = 1  # the extension type of an int that does not fit in 64 bits
 _STR = frozenset({str})
 _INT = frozenset({int})
 _INT_OR_NONE = frozenset({int, _NONE})
@@ -45,12 +51,12 @@ _INT_OR_NONE = frozenset({int, _NONE})
 class _Kind:
     """How values of one kind are written: the JSON types they become, and both directions."""
 
-    __slots__ = ("json", "encode", "decode")
+    __slots__ = ("types", "encode", "decode")
 
-    def __init__(self, json_types: tuple, encode: Callable, decode: Callable | None):
-        self.json = json_types
-        self.encode = encode  # (value, _Trees) -> JSON value
-        self.decode = decode  # (JSON value of one of self.json, decoded trees) -> value; None: a tree
+    def __init__(self, types: tuple, encode: Callable, decode: Callable | None):
+        self.types = types  # what it is written as, as decoded: tuple for an array, dict for a map
+        self.encode = encode  # (value, _Trees) -> what is written
+        self.decode = decode  # (a value of one of self.types, decoded trees) -> value; None: a tree
 
 
 class _Trees:
@@ -90,14 +96,17 @@ def _check_tree(tree: tuple) -> None:
 
 
 def _tree(x) -> tuple:
-    if type(x) is not list:
+    """A tree as read: a tuple of scalars and trees, and nothing else."""
+    if type(x) is not tuple:
         raise ValueError("a tree is not an array")
-    if _SCALARS.issuperset(map(type, x)):
-        return tuple(x)
-    if not _TREE_JSON.issuperset(map(type, x)):
-        raise ValueError("an object in a tree")
-    return tuple([v if type(v) is not list else tuple(v) if _SCALARS.issuperset(map(type, v)) else _tree(v)
-                  for v in x])
+    if not _SCALARS.issuperset(map(type, x)):
+        for value in x:
+            if type(value) is tuple:
+                if not _SCALARS.issuperset(map(type, value)):
+                    _tree(value)
+            elif type(value) not in _SCALARS:
+                raise ValueError("a map or bytes in a tree")
+    return x
 
 
 TREE = _Kind((int,), lambda value, trees: trees.add(value), None)
@@ -115,7 +124,7 @@ def _sequence(kind) -> tuple[Callable, Callable]:
         def decode(items, trees):
             if not _STR.issuperset(map(type, items)):
                 raise ValueError("not all str")
-            return items
+            return list(items)
     elif kind is TREE or kind is DESC:
         allowed = _INT if kind is TREE else _INT_OR_NONE
 
@@ -145,12 +154,12 @@ def _checked(value, kind: type):
 
 def list_of(kind) -> _Kind:
     encode, decode = _sequence(kind)
-    return _Kind((list,), lambda value, trees: encode(_checked(value, list), trees), decode)
+    return _Kind((tuple,), lambda value, trees: encode(_checked(value, list), trees), decode)
 
 
 def tuple_of(kind) -> _Kind:
     encode, decode = _sequence(kind)
-    return _Kind((list,), lambda value, trees: encode(_checked(value, tuple), trees),
+    return _Kind((tuple,), lambda value, trees: encode(_checked(value, tuple), trees),
                  lambda x, trees: tuple(decode(x, trees)))
 
 
@@ -162,17 +171,22 @@ def dict_of(kind) -> _Kind:
             raise TypeError("a key that is not a str")
         return dict(zip(value, encode(value.values(), trees)))
 
-    return _Kind((dict,), encode_dict, lambda x, trees: dict(zip(x, decode(list(x.values()), trees))))
+    def decode_dict(x, trees):
+        if not _STR.issuperset(map(type, x)):
+            raise ValueError("a key that is not a str")
+        return dict(zip(x, decode(tuple(x.values()), trees)))
+
+    return _Kind((dict,), encode_dict, decode_dict)
 
 
 _encode_strs, _decode_strs = _sequence(str)
-set_of_str = _Kind((list,), lambda value, trees: sorted(_encode_strs(_checked(value, set), trees)),
+set_of_str = _Kind((tuple,), lambda value, trees: sorted(_encode_strs(_checked(value, set), trees)),
                    lambda x, trees: set(_decode_strs(x, trees)))
 
 
 class _Record(_Kind):
     """A dataclass (or a tuple of fixed shape) as the array of its fields.  Every combination of
-    the fields' JSON types is a signature: one set lookup checks a whole record."""
+    the types the fields are read as is a signature: one set lookup checks a whole record."""
 
     def __init__(self, cls: type, *kinds, build: Callable | None = None):
         if cls is not tuple and len(kinds) != len(dataclasses.fields(cls)):
@@ -184,21 +198,24 @@ class _Record(_Kind):
                             if isinstance(k, _Kind) and k.decode is not None)
         self.tree_fields = tuple(i for i, k in enumerate(kinds) if k is TREE or k is DESC)
         self.encoded = tuple((i, k.encode) for i, k in enumerate(kinds) if isinstance(k, _Kind))
-        json_types = [k.json if isinstance(k, _Kind) else k if type(k) is tuple else (k,) for k in kinds]
-        self.signatures = frozenset(itertools.product(*json_types))
-        super().__init__((list,), self._encode, self._decode)
+        types = [k.types if isinstance(k, _Kind) else k if type(k) is tuple else (k,) for k in kinds]
+        self.signatures = frozenset(itertools.product(*types))
+        # What encoding makes before it is written: a list for each array.
+        self.written = frozenset(tuple(list if t is tuple else t for t in s) for s in self.signatures)
+        super().__init__((tuple,), self._encode, self._decode)
 
     def _encode(self, value, trees: _Trees) -> list:
         values = list(self.fields(_checked(value, self.cls)))
         for i, encode in self.encoded:
             values[i] = encode(values[i], trees)
-        if tuple(map(type, values)) not in self.signatures:
+        if tuple(map(type, values)) not in self.written:
             raise TypeError(f"a field of {self.cls.__name__} of another type")
         return values
 
     def _decode(self, x, trees: list):
-        if type(x) is not list or tuple(map(type, x)) not in self.signatures:
+        if type(x) is not tuple or tuple(map(type, x)) not in self.signatures:
             raise ValueError(f"not a {self.cls.__name__}")
+        x = list(x)
         for i in self.tree_fields:
             if x[i] is not None:
                 x[i] = trees[x[i]]
@@ -261,17 +278,30 @@ _TEXT = _Kind((str,), lambda value, trees: _checked(value, str), _decode_str)
 ENTRIES = {"summary": _summary, "results": lambda: _REPORT, "snapshot": lambda: _SNAPSHOT, "lines": lambda: _TEXT}
 
 
+def _big_int(value):
+    if type(value) is int:
+        return msgpack.ExtType(BIG_INT, str(value).encode())
+    raise TypeError(f"not data: {type(value).__name__}")
+
+
+def _extension(code: int, data: bytes) -> int:
+    if code != BIG_INT:
+        raise ValueError(f"an extension of type {code}")
+    return int(data)  # ValueError for anything but digits, and for more than Python reads
+
+
 def dumps(kind: str, value) -> bytes:
     """An entry of that kind (see ENTRIES); TypeError for anything else."""
     trees = _Trees()
     body = ENTRIES[kind]().encode(value, trees)
-    return json.dumps([trees.trees, body], separators=(",", ":"), check_circular=False).encode()
+    return msgpack.packb([trees.trees, body], default=_big_int, unicode_errors="surrogatepass")
 
 
 def loads(kind: str, data: bytes):
     """The value `dumps` encoded; ValueError for anything else."""
     try:
-        table, body = json.loads(data)
-        return ENTRIES[kind]().decode(body, [_tree(t) for t in _checked(table, list)])
-    except (TypeError, IndexError, RecursionError) as error:  # not a pair, a bad index, nested too deep
+        table, body = msgpack.unpackb(data, use_list=False, ext_hook=_extension, unicode_errors="surrogatepass")
+        return ENTRIES[kind]().decode(body, [_tree(t) for t in _checked(table, tuple)])
+    except (TypeError, IndexError, RecursionError, msgpack.UnpackException) as error:
+        # not a pair, a bad index, nested too deep, not MessagePack
         raise ValueError(f"not a {kind} entry: {error}") from None

@@ -10,7 +10,6 @@ engine's own calls to the cache.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import pickle
@@ -24,6 +23,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import msgpack
 import platformdirs
 import pytest
 
@@ -260,7 +260,7 @@ def corrupt(corruption: str, store: Path, kind: str, key: str) -> bytes:
         return good[: len(good) // 2]
     other = "summary" if kind != "summary" else "results"
     payload = {"signed random bytes": os.urandom(4096),
-               "signed wrong shape": json.dumps([[], ["stale", "shape"]]).encode(),
+               "signed wrong shape": msgpack.packb([[], ["stale", "shape"]]),
                "signed other kind": codec.dumps(other, values[other]),
                "signed deep nesting": b"[" * 100_000 + b"]" * 100_000,
                "signed invalid utf-8": b'[[], ["\xff\xfe"]]'}[corruption]
@@ -523,14 +523,38 @@ def test_values_the_codec_cannot_carry_exactly_are_refused():
         codec.dumps("summary", FORGED_RESULTS)
 
 
+def _results_entry(finding: list, deployments: dict | None = None, table: list | None = None, noqa: dict | None = None,
+                   extra: tuple = ()) -> bytes:
+    """A results entry as the codec writes one (see VALID_RESULTS), with the parts given."""
+    return msgpack.packb([[()] if table is None else table,
+                          [[[finding], [], deployments or {}, [], {}], noqa or {}], *extra])
+
+
+# One finding: path, line, col, code, message, chain, fix plan (tree 0), severity, lines (tree 0).
+FINDING = ["p", 1, 0, "GEV101", "GEV101 m", "", 0, "high", 0]
+VALID_RESULTS = _results_entry(FINDING)
+
+
+def test_the_entries_refused_below_differ_from_a_valid_one_in_one_part():
+    (findings, *_), noqa = codec.loads("results", VALID_RESULTS)
+    assert findings[0].line == 1 and findings[0].fix == () and noqa == {}
+
+
 @pytest.mark.parametrize("payload", [
-    b"", b"null", b"[]", b'{"a": 1}', b"[[], []]", b'[[], ["stale", "shape"]]', b"[{}, []]", b'[[], [["a"], [], {}]]',
-    b'[[], [[["p", "1", 0, "C", "m", "", 0]], [], {}]]',  # a line that is not an int
-    b'[[], [[["p", 1, 0, "C", "m", "", 7]], [], {}]]',  # a fix plan that is not in the table
-    b'[[[1]], [[["p", 1, 0, "C", "m", "", 0, 0]], [], {}]]',  # a field too many
-    b'[[{}], [[["p", 1, 0, "C", "m", "", 0]], [], {}]]',  # a table entry that is not a tuple
-    b'[[], [[], [], {"r": [true, [1], false, false, []]}]]',  # a patched module that is not a str
-    b"[" * 100_000, b"\xff",
+    b"", msgpack.packb(None), msgpack.packb([]), msgpack.packb({"a": 1}), msgpack.packb([[], []]),
+    msgpack.packb([[], ["stale", "shape"]]), msgpack.packb([{}, []]), msgpack.packb([[], [["a"], [], {}]]),
+    _results_entry(["p", "1", *FINDING[2:]]),  # a line that is not an int
+    _results_entry([*FINDING[:6], 7, *FINDING[7:]]),  # a fix plan that is not in the table
+    _results_entry([*FINDING, 0]),  # a field too many
+    _results_entry(FINDING, table=[{}]),  # a table entry that is not a tuple
+    _results_entry(FINDING, table=[(b"bytes",)]),  # bytes in a tree
+    _results_entry(FINDING, table=[(msgpack.ExtType(7, b"1"),)]),  # an extension of another type
+    _results_entry(FINDING, table=[(msgpack.ExtType(codec.BIG_INT, b"1e9"),)]),  # a big int that is not one
+    _results_entry(FINDING, {"r": [True, [1], False, False, []]}),  # a patched module that is not a str
+    msgpack.packb([[()], [[[FINDING], [], {b"r": [True, [], False, False, []]}, [], {}], {}]]),  # a bytes key
+    _results_entry(FINDING, noqa={"p": [False, [[1, 0, "GEV1", 1, 1]]]}),  # noqa codes that are not a tree
+    _results_entry(FINDING, extra=([],)),  # more than a pair
+    b"\x91" * 100_000, b"\xff", b"\xc1", VALID_RESULTS[:-1], VALID_RESULTS + b"\x00",
 ])
 def test_anything_but_an_encoded_entry_is_refused(payload):
     with pytest.raises(ValueError):
