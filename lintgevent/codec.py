@@ -271,7 +271,7 @@ def _decode_str(x, trees):
     return x
 
 
-# A file's line digests (relocation.line_digests).
+# A file's line digests (digests.py).
 _TEXT = _Kind((str,), lambda value, trees: _checked(value, str), _decode_str)
 
 # Each kind of entry -> its record, made when first asked for.

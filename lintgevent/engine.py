@@ -129,13 +129,15 @@ def _analyse_project(project_root: str, config: Config, cache: Cache, extra_file
     snapshot = cache.get("snapshot", snapshot_key)
     inputs = _digest(*(os.fsencode(d) + b"\0" + os.fsencode(p) + b"\0" + deployment_digests[p]
                        for d, files in sorted(deployment_texts.items()) for p in sorted(files)))
-    from . import analysis  # the global step's modules: a run whose results are cached never loads them
+    from . import relocation  # the summariser: a run whose results are cached never loads it
 
-    results = analysis.moved_results(snapshot, keys, inputs, contents, cache, config.jobs)
+    results = relocation.moved_results(snapshot, keys, inputs, contents, cache, config.jobs)
     if results is not None:
         text_read = snapshot.text_read
     else:
-        summaries, parse_errors = analysis.summaries(contents, keys, cache, config.jobs)
+        from . import analysis, summarising  # the global step's modules: only when it runs
+
+        summaries, parse_errors = summarising.summaries(contents, keys, cache, config.jobs)
         findings, deployments, processes, reads = analysis.check_project(
             summaries, project_root, config, deployment_texts, contents)
         results = (findings, parse_errors, deployments, processes, reads.elsewhere)

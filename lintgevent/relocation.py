@@ -19,14 +19,16 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
-import zlib
-from array import array
 
 from . import codec, positions
-from .sources import SourceError, parse_source
+from .cache import Cache
+from .digests import line_digests, lines_of
+from .reads import unchanged
+from .snapshot import Snapshot
+from .sources import SourceError, module_of, parse_source
+from .summarising import summaries
 from .summary import FileSummary, summarise
 
-_DIGEST_WIDTH = 2 * array("I").itemsize  # hex digits of one line's CRC-32
 # More changed files than this are not worth the comparison: the global step runs.
 MAX_MOVED_FILES = 8
 # The parts of a fix plan that are positions, (line, column) or several of them, and those that are
@@ -34,16 +36,6 @@ MAX_MOVED_FILES = 8
 PLAN_POSITIONS = {"call": 1, "loop": 1, "sleeps": 2}
 PLAN_VALUES = frozenset({"arg", "arrives_at", "counter", "data", "decorator", "function", "hint", "inject_at",
                          "keyword", "param", "refuse", "shape", "slot", "statement", "target"})
-
-
-def line_digests(data: bytes) -> str:
-    """A CRC-32 of every line, as ast numbers the lines (bytes break lines at \\r and \\n only):
-    what the next run diffs an edit with."""
-    return array("I", map(zlib.crc32, data.splitlines())).tobytes().hex()
-
-
-def _lines_of(digests: str) -> list[str]:
-    return [digests[i:i + _DIGEST_WIDTH] for i in range(0, len(digests), _DIGEST_WIDTH)]
 
 
 def _renumbering(old: list[str], new: list[str]) -> tuple[list, dict[int, int]]:
@@ -66,7 +58,7 @@ def _renumbering(old: list[str], new: list[str]) -> tuple[list, dict[int, int]]:
 def moved_lines(old: FileSummary, old_digests: str, data: bytes, path: str, module: str,
                 is_package: bool) -> dict[int, int] | None:
     """Old line -> new line of a file whose new contents `data` moved its lines only, or None."""
-    numbers, moves = _renumbering(_lines_of(old_digests), _lines_of(line_digests(data)))
+    numbers, moves = _renumbering(lines_of(old_digests), lines_of(line_digests(data)))
     try:
         tree = parse_source(data, path)
         for node in ast.walk(tree):
@@ -129,3 +121,26 @@ def _moved_plan(plan: tuple, path: str, move) -> tuple | None:
             value = value[0] if kind == 1 else tuple(value)
         moved.append((name, value))
     return tuple(moved)
+
+
+def moved_results(snapshot: Snapshot | None, keys: dict[str, str], inputs: str, contents: dict[str, bytes],
+                   cache: Cache, jobs: int | str) -> tuple | None:
+    """The last run's results with the lines of the files that changed moved, when that is all
+    their edit did; None when the global step must run."""
+    if snapshot is None or snapshot.inputs != inputs or snapshot.files.keys() != keys.keys() \
+            or not unchanged(snapshot.results[-1]):
+        return None
+    changed = [path for path in keys if snapshot.files[path] != keys[path]]
+    if len(changed) > MAX_MOVED_FILES or snapshot.text_read.intersection(changed):
+        return None
+    moves = {}
+    summaries({path: contents[path] for path in changed}, keys, cache, jobs)  # the next runs' summaries
+    for path in changed:
+        old, old_lines = cache.get("summary", snapshot.files[path]), cache.get("lines", snapshot.files[path])
+        if old is None or old_lines is None:
+            return None
+        _, module, is_package = module_of(path)
+        moves[path] = moved_lines(old, old_lines, contents[path], path, module, is_package)
+        if moves[path] is None:
+            return None
+    return relocated(snapshot.results, moves)

@@ -27,7 +27,7 @@ import msgpack
 import platformdirs
 import pytest
 
-from lintgevent import analysis, cache, cli, codec, engine, noqa
+from lintgevent import cache, cli, codec, engine, noqa, summarising
 from lintgevent.cache import Cache
 from lintgevent.config import load_config
 from lintgevent.engine import analyse_project
@@ -354,7 +354,7 @@ def test_one_store_serves_every_project(tmp_path, run, monkeypatch):
     def must_not_run(*args, **kwargs):
         raise AssertionError("the summary was not taken from the store")
 
-    monkeypatch.setattr(analysis, "summarise", must_not_run)
+    monkeypatch.setattr(summarising, "summarise", must_not_run)
     code, out, _ = run("check", "two")
     assert code == 1 and out[0].startswith(os.path.join("two", "app.py") + ":")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import lintgevent
-from lintgevent import analysis, cli
+from lintgevent import analysis, cli, relocation, summarising
 from lintgevent.rules import RULES
 from sample_app import READ_APP, read_app_finding
 from store import put_entry, signed, stored
@@ -468,8 +468,8 @@ def test_second_run_uses_the_cache(tmp_path, run, monkeypatch, cache_dir):
         raise AssertionError("the cache was not used")
 
     with monkeypatch.context() as patch:
-        patch.setattr(analysis, "summaries", must_not_run)
-        patch.setattr(analysis, "moved_results", must_not_run)
+        patch.setattr(summarising, "summaries", must_not_run)
+        patch.setattr(relocation, "moved_results", must_not_run)
         patch.setattr(analysis, "check_project", must_not_run)
         assert run("check") == first
 
@@ -480,8 +480,9 @@ def test_second_run_uses_the_cache(tmp_path, run, monkeypatch, cache_dir):
     assert loaded.stdout.splitlines()[0] == SEED_LINE
     modules = set(loaded.stderr.split())
     assert "lintgevent.engine" in modules and "lintgevent.codec" in modules
-    assert not modules & {"lintgevent.analysis", "lintgevent.summary", "lintgevent.index", "lintgevent.values",
-                          "libcst", "gunicorn", "lintgevent.runtime.verify_cli"}
+    assert not modules & {"lintgevent.analysis", "lintgevent.summarising", "lintgevent.relocation",
+                          "lintgevent.summary", "lintgevent.index", "lintgevent.values", "libcst", "gunicorn",
+                          "lintgevent.runtime.verify_cli"}
 
     # A changed file is a miss: its new findings show up.
     gen_op = tmp_path / "app" / "gen_op.py"
@@ -489,6 +490,21 @@ def test_second_run_uses_the_cache(tmp_path, run, monkeypatch, cache_dir):
     code, out, _ = run("check")
     assert code == 1
     assert out[0] == SEED_LINE.replace("`gzip.open`", "`open`").replace("[high]", "[medium]")
+
+
+def test_an_edit_that_moves_lines_only_loads_no_global_step(tmp_path, run, cache_dir):
+    seed_project(tmp_path)
+    assert run("check")[0] == 1
+    gen_op = tmp_path / "app" / "gen_op.py"
+    gen_op.write_text("# a comment that moves every line below it\n" + gen_op.read_text())
+    moved = subprocess.run(
+        [sys.executable, "-c", "import sys\nfrom lintgevent.cli import main\nmain(['check'])\n"
+         "print(*sorted(sys.modules), file=sys.stderr)"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    modules = set(moved.stderr.split())
+    assert "lintgevent.relocation" in modules, "the last results were moved"
+    assert not modules & {"lintgevent.analysis", "lintgevent.index", "lintgevent.values", "lintgevent.entrypoints"}
+    assert moved.stdout.splitlines() == run("check", "--no-cache")[1]
+    assert moved.stdout.startswith(os.path.join("app", "gen_op.py") + ":12:10: "), "was line 11"
 
 
 def test_cache_does_not_mix_configurations(tmp_path, run, cache_dir):
