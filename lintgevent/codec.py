@@ -263,7 +263,7 @@ _NOQA = _Record(NoqaMap, bool, list_of(_Record(Directive, int, int, TREE, int, i
 # A run's results and the `# noqa` comments of the files they report on.
 _REPORT = _Record(tuple, _RESULTS, dict_of(_NOQA), build=lambda *v: v)
 
-_SNAPSHOT = _Record(Snapshot, dict_of(str), str, set_of_str, _RESULTS)
+_SNAPSHOT = _Record(Snapshot, dict_of(str), str, set_of_str, _RESULTS, dict_of(_NOQA))
 
 
 def _decode_str(x, trees):

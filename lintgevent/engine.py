@@ -23,7 +23,7 @@ from .snapshot import Snapshot
 from .sources import SourceError, module_of, python_files, read_source
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 28
+CACHE_FORMAT = 29
 
 
 @dataclass
@@ -75,6 +75,16 @@ def _gc_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _noqa_maps(findings: list[Finding], contents: dict[str, bytes], keys: dict[str, str],
+               last: Snapshot | None) -> dict[str, NoqaMap]:
+    """The `# noqa` comments of the files the findings are in, each file tokenized once per
+    content: the last run's map of a file that has not changed since is kept, and the results
+    entry holds them all, so that a warm run reports without reading a file again."""
+    kept = last.noqa if last is not None else {}
+    return {path: kept[path] if path in kept and last.files.get(path) == keys[path] else noqa_map(path, contents[path])
+            for path in sorted({f.path for f in findings}) if path in contents}
 
 
 def project_files(project_root: str, config: Config, extra_files: tuple[str, ...] | list[str] = (),
@@ -142,14 +152,12 @@ def _analyse_project(project_root: str, config: Config, cache: Cache, extra_file
             summaries, project_root, config, deployment_texts, contents)
         results = (findings, parse_errors, deployments, processes, reads.elsewhere)
         text_read = reads.read
-    cache.put("snapshot", snapshot_key, Snapshot(keys, inputs, text_read, results))  # encoded now: marks and all
     findings, parse_errors, result.deployments, result.processes, elsewhere = results
+    result.noqa = _noqa_maps(findings, contents, keys, snapshot)
+    cache.put("snapshot", snapshot_key, Snapshot(keys, inputs, text_read, results, result.noqa))  # encoded now
     result.findings = sorted(set(in_characters(rendered_results(findings, result.deployments, result.processes),
                                                contents)))
     result.errors.extend(parse_errors)
-    # Tokenized once per content: a warm run reports from the cache without reading a file again.
-    result.noqa = {path: noqa_map(path, contents[path])
-                   for path in sorted({f.path for f in result.findings}) if path in contents}
     cache.put("results", results_key,
               ((result.findings, parse_errors, result.deployments, result.processes, elsewhere), result.noqa))
     return result

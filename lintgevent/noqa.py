@@ -92,6 +92,7 @@ def _directive(lines: list[str], first: int, last: int, comments: list) -> Direc
     codes = match.group("codes")
     return Directive(line, col, tuple(parse_comma_separated_list(codes)) if codes else (), first, last)
 
+
 def noqa_map(path: str, data: bytes | None = None) -> NoqaMap:
     """The file's map, read as flake8 reads it (its declared encoding); an unreadable file has none."""
     try:

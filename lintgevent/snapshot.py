@@ -12,3 +12,4 @@ class Snapshot:
     text_read: set  # paths whose contents the global step read
     results: tuple  # (findings, parse errors, deployments, processes, config files read: reads.py):
     # marks unrendered, byte columns
+    noqa: dict  # path -> the `# noqa` comments (noqa.NoqaMap) of each file the results report on

@@ -27,7 +27,7 @@ import msgpack
 import platformdirs
 import pytest
 
-from lintgevent import cache, cli, codec, engine, noqa, summarising
+from lintgevent import analysis, cache, cli, codec, engine, noqa, summarising
 from lintgevent.cache import Cache
 from lintgevent.config import load_config
 from lintgevent.engine import analyse_project
@@ -254,7 +254,7 @@ def corrupt(corruption: str, store: Path, kind: str, key: str) -> bytes:
     if corruption == "empty":
         return b""
     values = {"results": FORGED_REPORT, "summary": next(summaries_of(REPO / "rules" / "GEV301")),
-              "snapshot": Snapshot({}, "", set(), FORGED_RESULTS)}
+              "snapshot": Snapshot({}, "", set(), FORGED_RESULTS, {})}
     if corruption == "truncated":
         good = signed(store, kind, key, codec.dumps(kind, values[kind]))
         return good[: len(good) // 2]
@@ -380,12 +380,30 @@ def test_a_warm_run_takes_the_noqa_comments_from_the_cache(project, cache_dir, m
     cli.main(["check"])  # fills the cache
     assert capsys.readouterr() == cold
 
-    def tokenized(text):
-        raise AssertionError("a warm run tokenized a file for its noqa comments")
+    parse_noqa = noqa.parse_noqa
 
-    monkeypatch.setattr(noqa, "parse_noqa", tokenized)
-    cli.main(["check"])
-    assert capsys.readouterr() == cold
+    def tokenized(text):
+        assert "# noqa" not in text, "app.py, unchanged, was tokenized again for its noqa comments"
+        return parse_noqa(text)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(noqa, "parse_noqa", tokenized)
+        cli.main(["check"])  # from the results entry
+        assert capsys.readouterr() == cold
+    # An edit of another file that moves its lines (the last results are moved), then one that adds
+    # a finding there (the global step runs): app.py keeps the last run's comments.
+    check_project, steps = analysis.check_project, []
+    for helpers, step in (("# moves every line\n" + HELPERS, []),
+                          (HELPERS + "\n\ndef load(path):\n    return open(path).read()\n", [True])):
+        (project / "helpers.py").write_text(helpers)
+        cli.main(["check", "--no-cache"])
+        cold = capsys.readouterr()
+        with monkeypatch.context() as patch:
+            patch.setattr(noqa, "parse_noqa", tokenized)
+            patch.setattr(analysis, "check_project", lambda *args: steps.append(True) or check_project(*args))
+            cli.main(["check"])
+            assert capsys.readouterr() == cold
+        assert steps == step, "moved, then analysed again"
 
 
 def test_a_store_owned_by_someone_else_is_not_used(project, cache_dir, monkeypatch, capsys):
