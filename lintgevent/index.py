@@ -91,6 +91,23 @@ MMAP = ("ext", "<mmap>")
 FILE_WRAPPERS = frozenset({("ext", "<file>"), ("ext", "<archive>"), MMAP})
 
 
+class RoundMemo(dict):
+    """A memo of the index whose entries outlive a round of parameters (values.py) unless they
+    rest on it: `bound` holds those keys.  A value rests on the round when computing it read the
+    parameters, used an entry that does, or was cut short by a cycle (guarded)."""
+
+    __slots__ = ("bound",)
+
+    def __init__(self):
+        super().__init__()
+        self.bound: set = set()
+
+    def forget_bound(self) -> None:
+        for key in self.bound:
+            self.pop(key, None)
+        self.bound.clear()
+
+
 class ProjectIndex:
     def __init__(self, summaries: list[FileSummary], roots: dict[str, str], catalog: Catalog):
         """`roots` maps each summary's path to its import root directory."""
@@ -107,17 +124,18 @@ class ProjectIndex:
             if not is_test_module(s.module):  # tests wire fakes, not the program
                 for dotted, desc in s.assigned.items():
                     self.assigned.setdefault(dotted, []).append((desc, s))
-        self._global_memo: dict = {}
+        self._global_memo = RoundMemo()
         self._method_memo: dict = {}
         self._ancestor_memo: dict = {}
-        self._returns_memo: dict = {}
-        self._attr_memo: dict = {}  # (class key, attribute) -> class_attr
-        self._bases_memo: dict = {}  # class key -> bases
+        self._returns_memo = RoundMemo()
+        self._attr_memo = RoundMemo()  # (class key, attribute) -> class_attr
+        self._bases_memo = RoundMemo()  # class key -> bases
         self._property_memo: dict = {}
+        self._bound = False  # whether the value being computed so far rests on the round's parameters
         self._methods_by_name: dict | None = None
         self._subclasses: dict | None = None
         # what the callers pass: .get((path, function qualname, parameter)) (values.Parameters)
-        self.parameters = None
+        self._parameters = None
         self._busy: set = set()
         self._depth = 0
 
@@ -142,16 +160,47 @@ class ProjectIndex:
     # -- resolution --------------------------------------------------------------------------
     def resolve_global(self, dotted: str, root: str):
         key = (dotted, root)
-        if key in self._global_memo:
-            return self._global_memo[key]
-        value = self.guarded(key, lambda: self._resolve_global(dotted, root))
-        self._global_memo[key] = value
+        return self._remembered(self._global_memo, key, lambda: self.guarded(key, lambda: self._resolve_global(dotted, root)))
+
+    def _remembered(self, memo: RoundMemo, key, compute):
+        """memo[key], computed the first time; noted as resting on the round when it does."""
+        bound = memo.bound
+        if key in memo:
+            if key in bound:
+                self._bound = True
+            return memo[key]
+        outer, self._bound = self._bound, False
+        try:
+            value = memo[key] = compute()
+        finally:
+            if self._bound:
+                bound.add(key)
+            else:
+                bound.discard(key)
+            self._bound |= outer
         return value
+
+    def holds_every_round(self, compute) -> tuple:
+        """(compute(), whether the value holds whatever the parameters: it does not rest on them)."""
+        outer, self._bound = self._bound, False
+        try:
+            value = compute()
+            return value, not self._bound
+        finally:
+            self._bound |= outer
+
+    @property
+    def parameters(self):
+        """The round's parameters; what reads them rests on the round."""
+        self._bound = True
+        return self._parameters
 
     def guarded(self, key: tuple, compute):
         """compute(), unless `key` is already being resolved further up (an import or alias cycle) or
-        the chain of resolutions is too long to follow: then the value is unknown."""
+        the chain of resolutions is too long to follow: then the value is unknown, and depends on
+        the order of evaluation, so it is not kept past the round."""
         if key in self._busy or self._depth >= MAX_RESOLUTION_DEPTH:
+            self._bound = True
             return None
         self._busy.add(key)
         self._depth += 1
@@ -256,17 +305,14 @@ class ProjectIndex:
     def class_attr(self, cls_key: tuple, name: str):
         """A class attribute's (or `self.name = ...`'s) value: the class's own definition, else the
         first base's, in order, whose definition is known."""
-        memo_key = (cls_key, name)
-        if memo_key in self._attr_memo:
-            return self._attr_memo[memo_key]
-        found = None
+        return self._remembered(self._attr_memo, (cls_key, name), lambda: self._class_attr(cls_key, name))
+
+    def _class_attr(self, cls_key: tuple, name: str):
         for owner, desc in self.attr_definitions(cls_key, name):
             value = self.guarded(("attr", owner, name), lambda: self.evaluate(desc, self.files[owner[0]]))
             if value is not None or owner == cls_key:
-                found = value
-                break
-        self._attr_memo[memo_key] = found
-        return found
+                return value
+        return None
 
     def attr_definitions(self, cls_key: tuple, name: str, depth: int = 0):
         """(class, descriptor) of the definitions of an attribute class_attr reads: the class's own,
@@ -282,14 +328,12 @@ class ProjectIndex:
                 yield from self.attr_definitions(base[1], name, depth + 1)
 
     def bases(self, cls_key: tuple) -> list:
-        found = self._bases_memo.get(cls_key)
-        if found is None:
-            info = self.class_info(cls_key)
-            if info is None:
-                return []
-            fs = self.files[cls_key[0]]
-            found = self._bases_memo[cls_key] = [v for v in (self.evaluate(b, fs) for b in info.bases) if v is not None]
-        return found
+        info = self.class_info(cls_key)
+        if info is None:
+            return []
+        fs = self.files[cls_key[0]]
+        return self._remembered(self._bases_memo, cls_key,
+                                lambda: [v for v in (self.evaluate(b, fs) for b in info.bases) if v is not None])
 
     def external_ancestors(self, cls_key: tuple) -> tuple[str, ...]:
         """The external names among a class's bases and theirs, its own first.  Memoised and
@@ -406,10 +450,10 @@ class ProjectIndex:
 
     def learn_parameters(self, parameters) -> None:
         """New parameter values: what was worked out from the old ones is forgotten."""
-        self.parameters = parameters
+        self._parameters = parameters
         # A module global may be a call's result (`store = build(Disk)`), an attribute a parameter.
         for memo in (self._returns_memo, self._global_memo, self._attr_memo, self._bases_memo):
-            memo.clear()
+            memo.forget_bound()
         self._subclasses = None
 
     def decorated_with(self, key: tuple, names) -> bool:
@@ -467,14 +511,11 @@ class ProjectIndex:
     def returned(self, key: tuple):
         """What calling a project function gives: the union of what its `return`s give, else its
         return annotation."""
-        if key in self._returns_memo:
-            return self._returns_memo[key]
         function = self.function(key)
-        value = None
-        if function is not None:
-            value = self.guarded(("returns", key), lambda: self._returned(function, self.files[key[0]]))
-        self._returns_memo[key] = value
-        return value
+        if function is None:
+            return None
+        return self._remembered(self._returns_memo, key,
+                                lambda: self.guarded(("returns", key), lambda: self._returned(function, self.files[key[0]])))
 
     def _returned(self, function: Function, fs: FileSummary):
         value = join(self.evaluate(desc, fs) for desc in function.returns)

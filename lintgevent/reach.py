@@ -60,7 +60,8 @@ class Site:
 
 
 class Reachability:
-    def __init__(self, index: ProjectIndex, entries: EntryPoints):
+    def __init__(self, index: ProjectIndex, entries: EntryPoints, kept: dict | None = None):
+        """`kept`: the sites that hold whatever the parameters, shared by the rounds of values.solve."""
         self.index = index
         self.entries = entries
         self.parent: dict[tuple, tuple | None] = {}
@@ -68,12 +69,17 @@ class Reachability:
         self.roots: dict[tuple, str] = {}  # entry point -> its label
         self.by_name: set[tuple] = set()  # functions first reached through a call resolved by name only
         self._sites: dict[tuple, list[Site]] = {}
+        self._kept: dict[tuple, list[Site]] = {} if kept is None else kept
         self._off_hub: dict[tuple, tuple] = {}  # function -> the wrappers that run on the hub instead
 
     def sites(self, key: tuple) -> list[Site]:
-        cached = self._sites.get(key)
-        if cached is not None:
-            return cached
+        cached = self._sites.get(key) or self._kept.get(key)
+        if cached is None:
+            cached, holds = self.index.holds_every_round(lambda: self._resolved_sites(key))
+            (self._kept if holds else self._sites)[key] = cached
+        return cached
+
+    def _resolved_sites(self, key: tuple) -> list[Site]:
         fs = self.index.files[key[0]]
         function = fs.functions[key[1]]
         out: list[Site] = []
@@ -88,7 +94,6 @@ class Reachability:
             offloaded = parent is not None and (
                 parent.offloaded or (parent.runner is not None and parent.runner[0].kind == "offload"))
             out.append(Site(call, self.index.callee(value), runner, offloaded))
-        self._sites[key] = out
         return out
 
     def on_hub(self, key: tuple) -> tuple:

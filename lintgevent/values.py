@@ -13,7 +13,8 @@ in unknown), so only the parameters on the way of the analysis cost anything.
 
 New parameter values can make new functions reachable, whose calls give new arguments: the
 functions that run and the parameters are recomputed in rounds until the functions that run stay
-the same, at most MAX_ROUNDS times.
+the same, at most MAX_ROUNDS times.  What does not rest on the parameters (the index's memos,
+reach.Site lists, see index.RoundMemo) is worked out once and kept from round to round.
 
 Sizes (GEV3) are values of parameters too, one fact on top of what a parameter holds: no bound,
 with the reason and the calls it came through, or nothing known.  Only the calls on request paths
@@ -242,20 +243,21 @@ def solve(index: ProjectIndex, entries: EntryPoints, found: dict) -> Reachabilit
     parameters of the last round."""
     by_hint, constructs, decorated = _calls_by_hint(index), _constructs(index), _decorations(index)
     index.learn_parameters(Parameters(index, [], by_hint, constructs, decorated))
-    reach = Reachability(index, entries)
+    kept: dict = {}  # the sites that hold in every round
+    reach = Reachability(index, entries, kept)
     reach.run(found)
     ran = None
     for _ in range(MAX_ROUNDS):
         module_calls = _import_time_calls(index)
         found_at_import = {c[1]: (0, "import") for _, _, callee in module_calls for c in alternatives(callee)
                            if c[0] == "func" and index.function(c[1]) is not None}
-        import_time = Reachability(index, entries)
+        import_time = Reachability(index, entries, kept)
         import_time.run(found_at_import)
         if ran == (set(import_time.parent), set(reach.parent)):
             break
         ran = (set(import_time.parent), set(reach.parent))
         running = [*module_calls, *_reached_calls(index, [import_time, reach])]
         index.learn_parameters(Parameters(index, running, by_hint, constructs, decorated, reach))
-        reach = Reachability(index, entries)
+        reach = Reachability(index, entries, kept)
         reach.run(found)
     return reach

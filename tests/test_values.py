@@ -1443,3 +1443,48 @@ class Memory:
     }
     assert_markers(tmp_path, files)
     flake8_agrees(tmp_path)
+
+
+def test_a_value_learnt_in_a_later_round_reaches_what_was_worked_out_from_it(tmp_path):
+    # The first round takes every caller of Writer outside tests: five kinds of object are too
+    # many, so `self.f` is unknown.  The next round takes only the call that runs: a file.  What
+    # rests on `self.f` (Writer.out's return, the sites that use it) must be worked out again,
+    # also when it was first read through a memo that an earlier site filled (`w.f` before `w.out()`).
+    files = {
+        "web.py": PATCHED + """
+from flask import Flask
+from sink import Writer
+
+app = Flask(__name__)
+
+
+@app.route("/log")
+def log():
+    w = Writer(open("/srv/log", "ab"))  # error: GEV101
+    w.f.flush()  # error: GEV101
+    w.out().write(b"x")  # error: GEV101
+    return "ok"
+""",
+        "sink.py": """
+import io
+import sys
+import tempfile
+
+
+class Writer:
+    def __init__(self, f):
+        self.f = f
+
+    def out(self):
+        return self.f
+
+
+def startup():
+    Writer(io.BytesIO())
+    Writer(io.StringIO())
+    Writer(sys.stdout)
+    Writer(sys.stderr)
+    Writer(tempfile.SpooledTemporaryFile())
+""",
+    }
+    assert_markers(tmp_path, files)
