@@ -242,13 +242,13 @@ def _summary() -> _Record:
     with_block = _Record(WithBlock, int, int, str, int, int, str)
     escapes = _Record(Escapes, tuple_of(flow), tuple_of(with_block), TREE)
     call = _Record(Call, int, int, DESC, TREE, TREE, str, str, int, bool)
-    function = _Record(Function, str, int, int, TREE, str, list_of(call), list_of(call), list_of(str),
-                       list_of(TREE), tuple_of(write), tuple_of(loop), tuple_of(passed), list_of(DESC),
-                       list_of(DESC), DESC, TREE, TREE, TREE, TREE, str, str)
-    class_info = _Record(ClassInfo, str, int, TREE, set_of_str, dict_of(DESC), list_of(call))
+    function = _Record(Function, str, int, int, TREE, str, tuple_of(call), tuple_of(call), tuple_of(str),
+                       tuple_of(TREE), tuple_of(write), tuple_of(loop), tuple_of(passed), tuple_of(DESC),
+                       tuple_of(DESC), DESC, TREE, TREE, TREE, TREE, str, str)
+    class_info = _Record(ClassInfo, str, int, TREE, set_of_str, dict_of(DESC), tuple_of(call))
     return _Record(FileSummary, str, str, bool, dict_of(function), dict_of(class_info), dict_of(str), dict_of(DESC),
-                   list_of(call), list_of(TREE), bool, dict_of(injection), dict_of(escapes), dict_of(DESC),
-                   list_of(TREE), list_of(str), list_of(TREE))
+                   tuple_of(call), tuple_of(TREE), bool, dict_of(injection), dict_of(escapes), dict_of(DESC),
+                   tuple_of(TREE), tuple_of(str), tuple_of(TREE))
 
 
 _FINDING = _Record(Finding, str, int, int, str, str, str, TREE, str, TREE)

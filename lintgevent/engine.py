@@ -23,7 +23,7 @@ from .snapshot import Snapshot
 from .sources import SourceError, module_of, python_files, read_source
 
 # Bump when the shape of cached summaries or results changes.
-CACHE_FORMAT = 29
+CACHE_FORMAT = 30
 
 
 @dataclass

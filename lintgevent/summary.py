@@ -118,15 +118,15 @@ class Function:
     col: int
     params: tuple
     cls: str  # qualname of the class it is a method of, or ""
-    decorators: list = field(default_factory=list)  # [Call]
-    calls: list = field(default_factory=list)  # [Call]
-    nested: list = field(default_factory=list)  # qualnames of functions defined directly inside
-    context_reads: list = field(default_factory=list)  # [(line, col, dotted)]: Flask context names read
+    decorators: tuple = ()  # (Call, ...)
+    calls: tuple = ()  # (Call, ...)
+    nested: tuple = ()  # qualnames of functions defined directly inside
+    context_reads: tuple = ()  # ((line, col, dotted), ...): Flask context names read
     writes: tuple = ()  # (Write, ...): calls that may write a file, with their data's size (writes.py)
     loops: tuple = ()  # (Loop, ...): loops whose body holds such a call
     passes: tuple = ()  # (Passed, ...): sizes its calls pass to what may be project functions (writes.py)
-    returns: list = field(default_factory=list)  # [desc] of its `return` statements' values
-    yields: list = field(default_factory=list)  # [desc] of its `yield` values (a contextmanager's target)
+    returns: tuple = ()  # (desc, ...) of its `return` statements' values
+    yields: tuple = ()  # (desc, ...) of its `yield` values (a contextmanager's target)
     return_annotation: Desc = None  # ("inst", desc) of `-> X`
     defaults: tuple = ()  # ((parameter, desc), ...): what a parameter is when a call leaves it out
     readied: tuple = ()  # ((readiness call, argument, later call), ...): see readiness.py
@@ -144,7 +144,7 @@ class ClassInfo:
     bases: tuple  # (desc, ...)
     methods: set = field(default_factory=set)
     attrs: dict = field(default_factory=dict)  # name -> desc, from class body and self.x = ...
-    decorators: list = field(default_factory=list)  # [Call]: `@ns.route("/items")` on a resource class
+    decorators: tuple = ()  # (Call, ...): `@ns.route("/items")` on a resource class
 
 
 @pickled_as_fields
@@ -157,16 +157,16 @@ class FileSummary:
     classes: dict = field(default_factory=dict)  # qualname -> ClassInfo
     imports: dict = field(default_factory=dict)  # module-level alias -> dotted name
     globals: dict = field(default_factory=dict)  # module-level assigned name -> desc
-    module_calls: list = field(default_factory=list)  # calls run at import time
-    import_lines: list = field(default_factory=list)  # [(line, module, (names...), is_from)] at module level
+    module_calls: tuple = ()  # calls run at import time
+    import_lines: tuple = ()  # ((line, module, (names...), is_from), ...) at module level
     imports_gevent: bool = False
     injectors: dict = field(default_factory=dict)  # decorator (function or class) qualname -> Injection
     escapes: dict = field(default_factory=dict)  # function qualname -> Escapes (see handles.py)
     assigned: dict = field(default_factory=dict)  # "pkg.mod.name" -> desc of `mod.name = ...` here
-    main_blocks: list = field(default_factory=list)  # [(first line, last line)] of `if __name__ == "__main__":`
-    imported: list = field(default_factory=list)  # every module an import statement names, anywhere in the file
-    # modules loaded by name: [(name or prefix, exact)] of `importlib.import_module(...)`/`__import__(...)`
-    loads: list = field(default_factory=list)
+    main_blocks: tuple = ()  # ((first line, last line), ...) of `if __name__ == "__main__":`
+    imported: tuple = ()  # every module an import statement names, anywhere in the file, sorted
+    # modules loaded by name: ((name or prefix, exact), ...) of `importlib.import_module(...)`/`__import__(...)`
+    loads: tuple = ()
 
     def all_calls(self):
         """Every call site: import-time calls, then each function's."""
@@ -334,7 +334,9 @@ def relative_base(module: str, is_package: bool, level: int) -> str:
 
 class _Summariser:
     def __init__(self, path: str, module: str, is_package: bool):
-        self.summary = FileSummary(path=path, module=module, is_package=is_package)
+        # Built in lists, frozen into tuples when the walk is done (_frozen).
+        self.summary = FileSummary(path=path, module=module, is_package=is_package, module_calls=[],
+                                   import_lines=[], main_blocks=[], imported=[], loads=[])
         self.module = module
         self.is_package = is_package
         catalog = load_catalog()
@@ -678,9 +680,10 @@ class _Summariser:
         cls = scope.cls.qualname if scope.kind == "class" else ""
         args = node.args
         params = tuple(a.arg for a in args.posonlyargs + args.args)
-        function = Function(qualname, node.lineno, node.col_offset, params, cls)
         # Decorators run in the enclosing scope, at definition time.
-        function.decorators = [self.decorator(d, scope) for d in node.decorator_list]
+        function = Function(qualname, node.lineno, node.col_offset, params, cls,
+                            [self.decorator(d, scope) for d in node.decorator_list],
+                            calls=[], nested=[], context_reads=[], returns=[], yields=[])
         self.summary.functions[qualname] = function
         self.nodes[qualname] = (node, scope.qualname if scope.kind == "function" else "", bool(cls))
         ref = ("ref", self._global_ref(qualname))
@@ -713,7 +716,7 @@ class _Summariser:
     def define_class(self, node: ast.ClassDef, scope: _Scope) -> _Scope:
         qualname = f"{scope.qualname}.{node.name}" if scope.qualname else node.name
         info = ClassInfo(qualname, node.lineno, tuple(self.describe(b, scope) for b in node.bases))
-        info.decorators = [self.decorator(d, scope) for d in node.decorator_list]
+        info.decorators = tuple(self.decorator(d, scope) for d in node.decorator_list)
         self.summary.classes[qualname] = info
         self.class_nodes[qualname] = node
         if scope.kind == "function":
@@ -890,8 +893,7 @@ class _Summariser:
         self.find_readiness()
         self.find_opened()
         self.find_guards()
-        self.summary.imported = sorted(set(self.summary.imported))
-        return self.summary
+        return _frozen(self.summary)
 
     @staticmethod
     def branch(step: _Branch, scope: _Scope) -> None:
@@ -1010,6 +1012,20 @@ class _Summariser:
             if found is not None:
                 wrapped, injection = found
                 self.summary.injectors.setdefault(owners.get(wrapped, function.cls), injection)
+
+
+def _frozen(summary: FileSummary) -> FileSummary:
+    """The summary with tuples for the lists it was built in: the summaries of a whole project are
+    held at once, and a tuple is smaller than a list (an empty one is shared)."""
+    for function in summary.functions.values():
+        function.decorators, function.calls, function.nested = \
+            tuple(function.decorators), tuple(function.calls), tuple(function.nested)
+        function.context_reads, function.returns, function.yields = \
+            tuple(function.context_reads), tuple(function.returns), tuple(function.yields)
+    summary.module_calls, summary.import_lines = tuple(summary.module_calls), tuple(summary.import_lines)
+    summary.main_blocks, summary.loads = tuple(summary.main_blocks), tuple(summary.loads)
+    summary.imported = tuple(sorted(set(summary.imported)))
+    return summary
 
 
 def summarise(tree: ast.Module, path: str, module: str, is_package: bool) -> FileSummary:

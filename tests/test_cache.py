@@ -484,10 +484,23 @@ def summaries_of(*folders: Path):
             yield summarise(tree, str(path), module, is_package)
 
 
+def lists_in(value) -> int:
+    """How many lists a value holds, anywhere in it."""
+    if dataclasses.is_dataclass(value):
+        return sum(lists_in(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if type(value) is dict:
+        return sum(lists_in(k) + lists_in(v) for k, v in value.items())
+    if type(value) in (tuple, set, frozenset, list):
+        return (type(value) is list) + sum(lists_in(v) for v in value)
+    return 0
+
+
 def test_summaries_of_real_code_round_trip_exactly_through_the_cache_and_pickle():
     count = 0
     kinds = set()
     for summary in summaries_of(REPO / "fixtures", REPO / "rules", REPO / "tests" / "programs", REPO / "lintgevent"):
+        # A project's summaries are held at once: tuples, not lists (an empty tuple is shared).
+        assert lists_in(summary) == 0, summary.path
         assert_same(summary, codec.loads("summary", codec.dumps("summary", summary)), summary.path)
         # and from a worker process to the parent, by pickle (summary.pickled_as_fields)
         assert_same(summary, pickle.loads(pickle.dumps(summary, pickle.HIGHEST_PROTOCOL)), summary.path)
@@ -532,9 +545,11 @@ def test_values_the_codec_cannot_carry_exactly_are_refused():
     for broken in (dataclasses.replace(call, args=([1],)), dataclasses.replace(call, line=True),
                    dataclasses.replace(call, func=object())):
         with pytest.raises(TypeError):
-            codec.dumps("summary", dataclasses.replace(summary, module_calls=[broken]))
+            codec.dumps("summary", dataclasses.replace(summary, module_calls=(broken,)))
     with pytest.raises(TypeError):
         codec.dumps("summary", dataclasses.replace(summary, imports={1: "x"}))
+    with pytest.raises(TypeError):  # a list where a tuple belongs would not come back as it went
+        codec.dumps("summary", dataclasses.replace(summary, module_calls=list(summary.module_calls)))
     with pytest.raises(TypeError):
         codec.dumps("results", ([], [], {}, [], {}, []))
     with pytest.raises(TypeError):
