@@ -131,6 +131,7 @@ class ProjectIndex:
         self._attr_memo = RoundMemo()  # (class key, attribute) -> class_attr
         self._bases_memo = RoundMemo()  # class key -> bases
         self._property_memo: dict = {}
+        self._called_memo = RoundMemo()  # (id of a call's callee descriptor, path) -> called
         self._bound = False  # whether the value being computed so far rests on the round's parameters
         self._methods_by_name: dict | None = None
         self._subclasses: dict | None = None
@@ -360,6 +361,17 @@ class ProjectIndex:
             stack.pop()
         return memo[cls_key]
 
+    def called(self, call, fs: FileSummary):
+        """The value of what a call (or a decorator) calls.  Memoised by the descriptor's identity:
+        a file shares its descriptors (summary.py), and `self.assertEqual` is called a thousand times."""
+        desc, memo = call.func, self._called_memo
+        key = (id(desc), fs.path)
+        if key in memo:  # _remembered's first lines: the commonest case, without a closure
+            if key in memo.bound:
+                self._bound = True
+            return memo[key]
+        return self._remembered(memo, key, lambda: self.evaluate(desc, fs))
+
     def evaluate(self, desc, fs: FileSummary):
         """Resolve a summary descriptor, in the context of the file it comes from."""
         if desc is None:
@@ -452,14 +464,14 @@ class ProjectIndex:
         """New parameter values: what was worked out from the old ones is forgotten."""
         self._parameters = parameters
         # A module global may be a call's result (`store = build(Disk)`), an attribute a parameter.
-        for memo in (self._returns_memo, self._global_memo, self._attr_memo, self._bases_memo):
+        for memo in (self._returns_memo, self._global_memo, self._attr_memo, self._bases_memo, self._called_memo):
             memo.forget_bound()
         self._subclasses = None
 
     def decorated_with(self, key: tuple, names) -> bool:
         """Whether a project function has a decorator that resolves to one of `names`."""
         function, home = self.function(key), self.files[key[0]]
-        return function is not None and any(self.evaluate(d.func, home) in names for d in function.decorators)
+        return function is not None and any(self.called(d, home) in names for d in function.decorators)
 
     def is_property(self, key: tuple) -> bool:
         known = self._property_memo.get(key)

@@ -88,7 +88,7 @@ class Reachability:
             if position in pruned:  # a branch every caller rules out (branches.py): it runs nothing
                 out.append(Site(call, None, None, False))
                 continue
-            value = self.index.evaluate(call.func, fs)
+            value = self.index.called(call, fs)
             runner = self.entries.runner_of(call, fs, value)
             parent = out[call.parent] if call.parent >= 0 else None
             offloaded = parent is not None and (
@@ -112,7 +112,7 @@ class Reachability:
             return (key,)
         wrappers, offloads = [], False
         for decorator in function.decorators:
-            for value in alternatives(index.evaluate(decorator.func, fs)):
+            for value in alternatives(index.called(decorator, fs)):
                 if value[0] == "func":
                     nested = index.nested_functions(value[1])
                     wrappers.extend(nested)
@@ -125,7 +125,7 @@ class Reachability:
         fs = self.index.files[key[0]]
         names = {owner[1] for owner in owners}
         for call in self.index.function(key).calls:
-            found = self.entries.runner_of(call, fs, self.index.evaluate(call.func, fs))
+            found = self.entries.runner_of(call, fs, self.index.called(call, fs))
             if found is None:
                 continue
             runner = found[0]
@@ -149,7 +149,7 @@ class Reachability:
         fs = index.files[key[0]]
         function = fs.functions[key[1]]
         for decorator in function.decorators:
-            for value in alternatives(index.evaluate(decorator.func, fs)):
+            for value in alternatives(index.called(decorator, fs)):
                 if value[0] == "func":  # @decorator or @factory(...): its inner functions wrap the call
                     yield from ((nested, None, False) for nested in index.nested_functions(value[1]))
                 elif value[0] in ("class", "obj"):

@@ -153,7 +153,7 @@ class Parameters:
                 if id(call) in self.ran:
                     continue
                 if id(call) not in self._callees:
-                    self._callees[id(call)] = self.index.callee(self.index.evaluate(call.func, fs))
+                    self._callees[id(call)] = self.index.callee(self.index.called(call, fs))
                 if ("func", key) in alternatives(self._callees[id(call)]):
                     yield call, fs
 
@@ -179,7 +179,7 @@ def _decorations(index: ProjectIndex) -> dict[tuple, list]:
     for fs in index.files.values():
         for function in fs.functions.values():
             for decorator in function.decorators:
-                value = index.evaluate(decorator.func, fs)
+                value = index.called(decorator, fs)
                 applied = value if decorator.bare else index.call_result(value)
                 for alternative in alternatives(applied):
                     # A wrapping decorator calls what it wraps from its wrapper, once per function:
@@ -214,7 +214,7 @@ def _constructs(index: ProjectIndex) -> dict[tuple, tuple[str, ...]]:
 
 def _import_time_calls(index: ProjectIndex) -> list[tuple]:
     """(call, its file, what it calls) for the calls every module makes when it is imported."""
-    return [(call, fs, index.callee(index.evaluate(call.func, fs)))
+    return [(call, fs, index.callee(index.called(call, fs)))
             for fs in index.files.values() for call in fs.module_calls]
 
 

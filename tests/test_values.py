@@ -1488,3 +1488,49 @@ def startup():
 """,
     }
     assert_markers(tmp_path, files)
+
+
+class _Given:
+    """Parameters of one round, as values.Parameters gives them: every parameter holds `value`."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def get(self, slot):
+        return self.value
+
+
+def test_what_rests_on_a_round_says_so_from_the_memo_too_and_is_worked_out_again_in_the_next():
+    from lintgevent.catalog import load_catalog
+    from lintgevent.index import ProjectIndex
+    from lintgevent.sources import parse_source
+    from lintgevent.summary import summarise
+
+    source = b"""
+class Store:
+    def put(self, data):
+        pass
+
+
+class Job:
+    def __init__(self, store):
+        self.store = store
+
+    def run(self):
+        self.store.put(1)
+        Store().put(2)
+"""
+    fs = summarise(parse_source(source, "jobs.py"), "jobs.py", "jobs", False)
+    index = ProjectIndex([fs], {"jobs.py": "."}, load_catalog())
+    calls = {call.text: call for call in fs.functions["Job.run"].calls}
+    through_parameter, direct = calls["self.store.put"], calls["Store(...).put"]
+    put = ("func", ("jobs.py", "Store.put"))
+    index.learn_parameters(_Given(None))
+    for _ in range(2):  # worked out, then read from the memo
+        assert index.holds_every_round(lambda: index.called(through_parameter, fs)) == (("ext", "<unknown>.put"), False)
+        assert index.holds_every_round(lambda: index.called(direct, fs)) == (put, True)
+        # a value made of a memoised one rests on what that one rests on
+        assert index.holds_every_round(lambda: index.callee(index.called(through_parameter, fs)))[1] is False
+    index.learn_parameters(_Given(("obj", ("jobs.py", "Store"))))
+    assert index.holds_every_round(lambda: index.called(through_parameter, fs)) == (put, False)
+    assert index.holds_every_round(lambda: index.called(direct, fs)) == (put, True)
