@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from .rules import SEVERITIES
 
@@ -152,6 +152,17 @@ def _summary_desc(value):
 
 
 @lru_cache(maxsize=1)
+def _catalog_bytes() -> bytes:
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog.toml"), "rb") as handle:
+        return handle.read()
+
+
+@lru_cache(maxsize=1)
+def catalog_digest() -> str:
+    """What the cache keys hold of the catalog: a run whose results are cached does not parse it."""
+    return hashlib.sha256(_catalog_bytes()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
-    raw = resources.files("lintgevent").joinpath("catalog.toml").read_bytes()
-    return Catalog(tomllib.loads(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest()[:16])
+    return Catalog(tomllib.loads(_catalog_bytes().decode("utf-8")), catalog_digest())

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 from collections.abc import Sequence
@@ -285,6 +284,8 @@ def run_fix(args: argparse.Namespace) -> int:
             if args.diff:
                 before = split_lines(decode_source(result.originals[path]), keepends=True)
                 after = split_lines(decode_source(result.fixed[path]), keepends=True)
+                import difflib
+
                 sys.stdout.writelines(difflib.unified_diff(before, after, f"a/{shown}", f"b/{shown}"))
             elif args.check:
                 print(f"would fix {shown}", file=sys.stderr)

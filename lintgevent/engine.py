@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from . import __version__
 from .cache import Cache
-from .catalog import load_catalog
+from .catalog import catalog_digest
 from .config import Config
 from .deployment import Deployment, Process, read_deployment_files
 from .findings import FileError, Finding
@@ -39,7 +39,7 @@ class ProjectResult:
 
 @lru_cache(maxsize=1)
 def _salt() -> bytes:
-    return f"{__version__}|{CACHE_FORMAT}|{load_catalog().digest}|{sys.version_info[:2]}".encode()
+    return f"{__version__}|{CACHE_FORMAT}|{catalog_digest()}|{sys.version_info[:2]}".encode()
 
 
 def _digest(*parts: bytes) -> str:

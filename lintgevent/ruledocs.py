@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import os
-from importlib import resources
 
 
 def rules_directory() -> str | None:
     """The packaged docs in an installed wheel, or the repository's rules/ in a source checkout."""
-    packaged = resources.files("lintgevent").joinpath("rule_docs")
-    if packaged.is_dir():
-        return str(packaged)
-    checkout = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
+    package = os.path.dirname(os.path.abspath(__file__))
+    packaged = os.path.join(package, "rule_docs")
+    if os.path.isdir(packaged):
+        return packaged
+    checkout = os.path.join(os.path.dirname(package), "rules")
     return checkout if os.path.isdir(checkout) else None
 
 

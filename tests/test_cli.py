@@ -473,12 +473,17 @@ def test_second_run_uses_the_cache(tmp_path, run, monkeypatch, cache_dir):
         patch.setattr(analysis, "check_project", must_not_run)
         assert run("check") == first
 
-    # A fresh process does not even import the global step, the fixes' libcst or verify's gunicorn.
+    # A fresh process does not even import the global step, the fixes' libcst or verify's gunicorn,
+    # nor parse the catalog (the cache keys hold its digest).
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys\nfrom lintgevent.cli import main\nmain(['check'])\n"
-         "print(*sorted(sys.modules), file=sys.stderr)"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+         "from lintgevent.catalog import load_catalog\n"
+         "print(*sorted(sys.modules), load_catalog.cache_info().currsize, file=sys.stderr)"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert loaded.stdout.splitlines()[0] == SEED_LINE
-    modules = set(loaded.stderr.split())
+    *modules, catalogs_parsed = loaded.stderr.split()
+    assert catalogs_parsed == "0"
+    modules = set(modules)
     assert "lintgevent.engine" in modules and "lintgevent.codec" in modules
     assert not modules & {"lintgevent.analysis", "lintgevent.summarising", "lintgevent.relocation",
                           "lintgevent.summary", "lintgevent.index", "lintgevent.values", "libcst", "gunicorn",
