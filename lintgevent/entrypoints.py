@@ -106,7 +106,7 @@ class EntryPoints:
                 verbs = "GET"
             self.add(key, ROUTE, f"route {verbs} {route}")
             return
-        value = self.index.called(decorator, fs)
+        value = self.index.evaluate(decorator.func, fs)
         name = value[1] if value and value[0] == "ext" else ""
         if name in HANDLER_DECORATORS:
             event = decorator.arg(0)
@@ -221,11 +221,11 @@ class EntryPoints:
                 name = call.keyword("route_name")
                 self.add_view(call.arg(0, "view"), fs, VIEW, f"view {name[1] if name and name[0] == 'str' else '?'}")
                 return
-            value = index.called(call, fs)
+            value = index.evaluate(call.func, fs)
             if value and value[0] == "ext" and value[1] in DJANGO_ROUTES:
                 self.add_view(call.arg(1, "view"), fs, VIEW, f"view {path}")
             return
-        callee = index.called(call, fs)
+        callee = index.evaluate(call.func, fs)
         if callee and callee[0] == "ext" and callee[1] in ZERORPC_SERVERS:  # zerorpc.Server(Service()): its methods
             for value in alternatives(index.evaluate(call.arg(0, "methods"), fs)):
                 if value[0] in ("obj", "class"):
@@ -246,7 +246,7 @@ class EntryPoints:
             for key in self.callables(target):
                 self.add(key, GREENLET, f"{label} {key[1]}")
         elif kind == "server":
-            server = index.called(call, fs)
+            server = index.evaluate(call.func, fs)
             label = "WSGI app" if server and "WSGI" in server[1] else "StreamServer handler"
             for key in self.callables(target):
                 self.add(key, ROUTE, f"{label} {key[1]}")

@@ -362,8 +362,10 @@ class ProjectIndex:
         return memo[cls_key]
 
     def called(self, call, fs: FileSummary):
-        """The value of what a call (or a decorator) calls.  Memoised by the descriptor's identity:
-        a file shares its descriptors (summary.py), and `self.assertEqual` is called a thousand times."""
+        """The value of what a call (or a decorator) calls, for the calls that the rounds of
+        values.solve ask about in every round: memoised by the descriptor's identity (a file shares
+        its descriptors, summary.py) and kept from round to round unless it rests on the parameters.
+        A single pass over every call of the project evaluates instead: the memo would hold them all."""
         desc, memo = call.func, self._called_memo
         key = (id(desc), fs.path)
         if key in memo:  # _remembered's first lines: the commonest case, without a closure
@@ -471,7 +473,7 @@ class ProjectIndex:
     def decorated_with(self, key: tuple, names) -> bool:
         """Whether a project function has a decorator that resolves to one of `names`."""
         function, home = self.function(key), self.files[key[0]]
-        return function is not None and any(self.called(d, home) in names for d in function.decorators)
+        return function is not None and any(self.evaluate(d.func, home) in names for d in function.decorators)
 
     def is_property(self, key: tuple) -> bool:
         known = self._property_memo.get(key)

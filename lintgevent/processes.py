@@ -191,7 +191,7 @@ class ProcessFinder:
         return Process(name, self.where(fs.path, first.line), d, covered), paths
 
     def _gevent_name(self, call, fs: FileSummary) -> str | None:
-        value = self.index.called(call, fs)
+        value = self.index.evaluate(call.func, fs)
         name = value[1] if value and value[0] == "ext" else ""
         if name == PATCH_ALL or name in SINGLE_PATCHES or name in GEVENT_SERVERS:
             return name
@@ -350,7 +350,7 @@ def _in_main_block(call, fs: FileSummary) -> bool:
 
 def apply_patch_call(index: ProjectIndex, d: Deployment, call, fs: FileSummary, where: str) -> bool:
     """What one call of gevent's patching (or of a driver's) patches; whether it is gevent's."""
-    value = index.called(call, fs)
+    value = index.evaluate(call.func, fs)
     name = value[1] if value and value[0] == "ext" else ""
     if name == PATCH_ALL:
         flags = {k: v[1] for k, v in call.kwargs if v and v[0] == "const"}

@@ -179,7 +179,7 @@ def _decorations(index: ProjectIndex) -> dict[tuple, list]:
     for fs in index.files.values():
         for function in fs.functions.values():
             for decorator in function.decorators:
-                value = index.called(decorator, fs)
+                value = index.evaluate(decorator.func, fs)
                 applied = value if decorator.bare else index.call_result(value)
                 for alternative in alternatives(applied):
                     # A wrapping decorator calls what it wraps from its wrapper, once per function:

@@ -68,7 +68,7 @@ class HandleEscapes:
             call = calls_at.get((flow.line, flow.col))
             if call is None:
                 continue
-            value = index.called(call, fs)
+            value = index.evaluate(call.func, fs)
             found = self.entries.runner_of(call, fs, value)
             if found is not None:
                 runner, target = found
@@ -138,7 +138,7 @@ def _calls_by_position(function: Function) -> dict[tuple[int, int], Call]:
 def injector_of(index: ProjectIndex, decorator: Call, fs: FileSummary) -> Injection | None:
     """What a decorator injects, when its definition (a function, a factory, a class or an instance)
     shows it; None when it cannot be resolved."""
-    value = index.called(decorator, fs)
+    value = index.evaluate(decorator.func, fs)
     if value is None or value[0] not in ("func", "class", "obj"):
         return None
     path, qualname = value[1]
@@ -271,7 +271,7 @@ def _is_resource(index: ProjectIndex, fs: FileSummary, call: Call | None) -> boo
     if call is None:
         return False
     catalog = index.catalog
-    result = index.call_result(index.called(call, fs))
+    result = index.call_result(index.evaluate(call.func, fs))
     if result is not None and result[0] == "ext" and result[1].startswith("<"):
         return result[1] in catalog.handle_tags
     return call.hint in catalog.handle_acquirers
@@ -292,7 +292,7 @@ class TargetCallers:
             index = self.index
             for fs in index.files.values():
                 for call in fs.all_calls():
-                    value = index.called(call, fs)
+                    value = index.evaluate(call.func, fs)
                     callee = index.callee(value)
                     keys = [c[1] for c in alternatives(callee) if c[0] == "func"]
                     if callee is None or (callee[0] == "ext" and callee[1].startswith("<unknown>.")):

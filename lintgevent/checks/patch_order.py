@@ -79,7 +79,7 @@ class _Effects:
         for call in fs.module_calls:
             if before is not None and call.line >= before:
                 continue
-            value = self.index.called(call, fs)
+            value = self.index.evaluate(call.func, fs)
             if value is not None and value[0] == "ext" and value[1] in self.catalog.created_unpatched:
                 return f"`{call.text}()` (line {mark(fs.path, call.line)}), created at import: it stays native"
         return ""
@@ -95,7 +95,7 @@ def check(index: ProjectIndex, deployments: dict[str, Deployment]) -> Iterator[F
         if not fs.imports_gevent or not deployments[fs.path].uses_gevent:
             continue
         for call in fs.module_calls:
-            if call.hint != "patch_all" or index.called(call, fs) != ("ext", PATCH_ALL):
+            if call.hint != "patch_all" or index.evaluate(call.func, fs) != ("ext", PATCH_ALL):
                 continue
             early = []
             for line, module, names, is_from in fs.import_lines:

@@ -35,7 +35,7 @@ def _pushes(index: ProjectIndex, key: tuple) -> int:
 def _wrapped_in_copy(index: ProjectIndex, key: tuple) -> bool:
     fs = index.files[key[0]]
     for decorator in index.function(key).decorators:
-        value = index.called(decorator, fs)
+        value = index.evaluate(decorator.func, fs)
         if value == ("ext", COPY_CONTEXT):
             return True
     return False
