@@ -9,9 +9,6 @@ pool (flake8's `-j` workers) may not start its own, and runs the work in-process
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import multiprocessing
 import os
 import signal
 import sys
@@ -36,7 +33,10 @@ def available_cores() -> int:
 def worker_count(jobs: int | str, items: int) -> int:
     """How many workers `items` pieces of work get: `jobs` (a number, or "auto": every core), at
     most one per MIN_ITEMS_PER_WORKER items, and 1 (in-process) inside a daemonic worker."""
-    if multiprocessing.current_process().daemon:
+    # A process that never imported multiprocessing is no pool's worker, and need not import it
+    # (an edit's few files are summarised in-process, and the import costs a tenth of such a run).
+    loaded = sys.modules.get("multiprocessing")
+    if loaded is not None and loaded.current_process().daemon:
         return 1
     wanted = available_cores() if jobs == JOBS_AUTO else int(jobs)
     return max(1, min(wanted, items // MIN_ITEMS_PER_WORKER))
@@ -48,6 +48,8 @@ def _die_with_parent(parent: int) -> None:
     # while it holds the pool's queue lock would leave the parent waiting for it forever.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
+        import ctypes.util
+
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above took effect
@@ -78,6 +80,8 @@ def ordered_map(function: Callable, items: Sequence, workers: int) -> Iterator:
     if workers <= 1:
         yield from map(function, items)
         return
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     chunk = max(1, len(items) // (workers * 8))

@@ -508,6 +508,7 @@ def test_an_edit_that_moves_lines_only_loads_no_global_step(tmp_path, run, cache
     modules = set(moved.stderr.split())
     assert "lintgevent.relocation" in modules, "the last results were moved"
     assert not modules & {"lintgevent.analysis", "lintgevent.index", "lintgevent.values", "lintgevent.entrypoints"}
+    assert "multiprocessing" not in modules, "one file is summarised in-process, without a pool's imports"
     assert moved.stdout.splitlines() == run("check", "--no-cache")[1]
     assert moved.stdout.startswith(os.path.join("app", "gen_op.py") + ":12:10: "), "was line 11"
 

@@ -107,7 +107,7 @@ def test_a_reader_that_stops_early_ends_the_workers():
 
 
 def test_a_worker_inside_a_daemonic_process_runs_in_process(monkeypatch):
-    monkeypatch.setattr(workers.multiprocessing.current_process(), "daemon", True, raising=False)
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
     assert workers.worker_count("auto", 10_000) == 1
 
 
