@@ -540,17 +540,14 @@ class _Summariser:
             loaded = self.loaded_name(node)
             if loaded is not None:
                 self.summary.loads.append(loaded)
+        describe = self.describe
         return Call(
-            line=node.lineno,
-            col=node.col_offset,
-            func=self.describe(node.func, scope),
-            args=tuple(None if type(a) is ast.Starred else self.describe(a, scope) for a in node.args),
+            node.lineno, node.col_offset, describe(node.func, scope),
+            tuple([None if type(a) is ast.Starred else describe(a, scope) for a in node.args]) if node.args else (),
             # `**mapping` is ("**", None): what it gives is not known
-            kwargs=tuple((k.arg, self.describe(k.value, scope)) if k.arg else ("**", None) for k in node.keywords),
-            text=text,
-            hint=hint,
-            parent=parent,
-        )
+            tuple([(k.arg, describe(k.value, scope)) if k.arg else ("**", None) for k in node.keywords])
+            if node.keywords else (),
+            text, hint, parent)
 
     def loaded_name(self, node: ast.Call) -> tuple[str, bool] | None:
         """(module, True) or (prefix of the modules, False) that `import_module(...)` loads, if written
@@ -757,7 +754,8 @@ class _Summariser:
                 continue
             elif kind not in WALKED_APART:  # an expression or a statement with nothing of its own to record
                 for child in reversed(child_nodes(node)):
-                    push((child, scope, parent))
+                    if type(child) is not ast.Constant:  # a literal has nothing to walk
+                        push((child, scope, parent))
             elif kind is ast.Attribute:
                 value = node.value
                 if type(value) is ast.Name and value.id in context_aliases:
@@ -781,7 +779,8 @@ class _Summariser:
                 for child in reversed(node.keywords):
                     push((child.value, scope, index))
                 for child in reversed(node.args):
-                    push((child, scope, index))
+                    if type(child) is not ast.Constant:
+                        push((child, scope, index))
                 push((node.func, scope, parent))
             elif kind is _Bind:  # after the value's own calls were walked
                 desc = self.describe(node.value, scope) if node.value is not None else None

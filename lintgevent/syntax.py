@@ -16,6 +16,11 @@ _child_fields: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.MatchSinglet
 
 def callee_text(node: ast.AST) -> tuple[str, str]:
     """The callee as written (`self.pool.spawn`) and its last name (`spawn`)."""
+    kind = type(node)
+    if kind is ast.Name:  # the commonest callees first: `name(...)` and `name.attr(...)`
+        return node.id, node.id
+    if kind is ast.Attribute and type(node.value) is ast.Name:
+        return f"{node.value.id}.{node.attr}", node.attr
     parts = []
     hint = ""
     while True:
