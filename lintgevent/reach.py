@@ -73,7 +73,9 @@ class Reachability:
         self._off_hub: dict[tuple, tuple] = {}  # function -> the wrappers that run on the hub instead
 
     def sites(self, key: tuple) -> list[Site]:
-        cached = self._sites.get(key) or self._kept.get(key)
+        cached = self._sites.get(key)
+        if cached is None:
+            cached = self._kept.get(key)
         if cached is None:
             cached, holds = self.index.holds_every_round(lambda: self._resolved_sites(key))
             (self._kept if holds else self._sites)[key] = cached

@@ -1534,3 +1534,27 @@ class Job:
     index.learn_parameters(_Given(("obj", ("jobs.py", "Store"))))
     assert index.holds_every_round(lambda: index.called(through_parameter, fs)) == (put, False)
     assert index.holds_every_round(lambda: index.called(direct, fs)) == (put, True)
+
+
+def test_sites_that_rest_on_no_parameter_are_worked_out_once_for_every_round(monkeypatch):
+    from lintgevent.catalog import load_catalog
+    from lintgevent.entrypoints import EntryPoints
+    from lintgevent.index import ProjectIndex
+    from lintgevent.reach import Reachability
+    from lintgevent.sources import parse_source
+    from lintgevent.summary import summarise
+
+    source = b"def quiet(x):\n    return x\n\n\ndef loud():\n    print(quiet(1))\n"
+    fs = summarise(parse_source(source, "m.py"), "m.py", "m", False)
+    index = ProjectIndex([fs], {"m.py": "."}, load_catalog())
+    index.learn_parameters(_Given(None))
+    worked_out = []
+    resolve = Reachability._resolved_sites
+    monkeypatch.setattr(Reachability, "_resolved_sites", lambda self, key: worked_out.append(key) or resolve(self, key))
+    kept: dict = {}
+    for reach in (Reachability(index, EntryPoints(index, {}), kept), Reachability(index, EntryPoints(index, {}), kept)):
+        for _ in range(2):
+            assert reach.sites(("m.py", "quiet")) == []
+            assert [site.call.text for site in reach.sites(("m.py", "loud"))] == ["print", "quiet"]
+    # each once, in the first round: the next round's Reachability reads them from `kept`
+    assert worked_out == [("m.py", "quiet"), ("m.py", "loud")]
