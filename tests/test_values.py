@@ -1558,3 +1558,23 @@ def test_sites_that_rest_on_no_parameter_are_worked_out_once_for_every_round(mon
             assert [site.call.text for site in reach.sites(("m.py", "loud"))] == ["print", "quiet"]
     # each once, in the first round: the next round's Reachability reads them from `kept`
     assert worked_out == [("m.py", "quiet"), ("m.py", "loud")]
+
+
+def test_a_value_cut_short_by_a_cycle_is_not_kept_past_its_round():
+    from lintgevent.catalog import load_catalog
+    from lintgevent.index import ProjectIndex
+    from lintgevent.sources import parse_source
+    from lintgevent.summary import summarise
+
+    # `first` and `second` name each other: whichever is asked first meets the other half-done,
+    # so what each holds depends on the order of evaluation, which the next round may change.
+    source = b"first = second\nsecond = first\nplain = open\n"
+    fs = summarise(parse_source(source, "m.py"), "m.py", "m", False)
+    index = ProjectIndex([fs], {"m.py": "."}, load_catalog())
+    index.learn_parameters(_Given(None))
+    for _ in range(2):
+        assert index.holds_every_round(lambda: index.evaluate(("ref", "m.first"), fs)) == (None, False)
+        assert index.holds_every_round(lambda: index.evaluate(("ref", "m.plain"), fs)) == (("ext", "builtins.open"), True)
+    assert index._global_memo.keys() >= {("m.first", "."), ("m.plain", ".")}
+    index.learn_parameters(_Given(None))
+    assert ("m.first", ".") not in index._global_memo and ("m.plain", ".") in index._global_memo
