@@ -125,12 +125,12 @@ class ProjectIndex:
                 for dotted, desc in s.assigned.items():
                     self.assigned.setdefault(dotted, []).append((desc, s))
         self._global_memo = RoundMemo()
-        self._method_memo: dict = {}
+        self._method_memo = RoundMemo()  # (class key, name) -> find_method
         self._ancestor_memo: dict = {}
         self._returns_memo = RoundMemo()
         self._attr_memo = RoundMemo()  # (class key, attribute) -> class_attr
         self._bases_memo = RoundMemo()  # class key -> bases
-        self._property_memo: dict = {}
+        self._property_memo = RoundMemo()
         self._called_memo = RoundMemo()  # (id of a call's callee descriptor, path) -> called
         self._bound = False  # whether the value being computed so far rests on the round's parameters
         self._methods_by_name: dict | None = None
@@ -286,22 +286,28 @@ class ProjectIndex:
         return None
 
     def find_method(self, cls_key: tuple, name: str, depth: int = 0) -> tuple | None:
-        memo_key = (cls_key, name)
-        if memo_key in self._method_memo:
-            return self._method_memo[memo_key]
-        found = None
+        memo, key = self._method_memo, (cls_key, name)
+        if key in memo:  # _remembered's first lines, as in called
+            if key in memo.bound:
+                self._bound = True
+            return memo[key]
+        return self._remembered(memo, key, lambda: self._find_method(cls_key, name, depth))
+
+    def _find_method(self, cls_key: tuple, name: str, depth: int) -> tuple | None:
+        if depth >= 20:  # a cycle of bases, or a chain too long: depends on where the search began
+            self._bound = True
+            return None
         info = self.class_info(cls_key)
-        if info is not None and depth < 20:
-            if name in info.methods:
-                found = (cls_key[0], f"{info.qualname}.{name}")
-            else:
-                for base in self.bases(cls_key):
-                    if base[0] == "class":
-                        found = self.find_method(base[1], name, depth + 1)
-                        if found:
-                            break
-        self._method_memo[memo_key] = found
-        return found
+        if info is None:
+            return None
+        if name in info.methods:
+            return (cls_key[0], f"{info.qualname}.{name}")
+        for base in self.bases(cls_key):  # a class made from a parameter has bases that rest on the round
+            if base[0] == "class":
+                found = self.find_method(base[1], name, depth + 1)
+                if found:
+                    return found
+        return None
 
     def class_attr(self, cls_key: tuple, name: str):
         """A class attribute's (or `self.name = ...`'s) value: the class's own definition, else the
@@ -466,7 +472,8 @@ class ProjectIndex:
         """New parameter values: what was worked out from the old ones is forgotten."""
         self._parameters = parameters
         # A module global may be a call's result (`store = build(Disk)`), an attribute a parameter.
-        for memo in (self._returns_memo, self._global_memo, self._attr_memo, self._bases_memo, self._called_memo):
+        for memo in (self._returns_memo, self._global_memo, self._attr_memo, self._bases_memo, self._called_memo,
+                     self._method_memo, self._property_memo):
             memo.forget_bound()
         self._subclasses = None
 
@@ -476,10 +483,7 @@ class ProjectIndex:
         return function is not None and any(self.evaluate(d.func, home) in names for d in function.decorators)
 
     def is_property(self, key: tuple) -> bool:
-        known = self._property_memo.get(key)
-        if known is None:
-            known = self._property_memo[key] = self.decorated_with(key, PROPERTIES)
-        return known
+        return self._remembered(self._property_memo, key, lambda: self.decorated_with(key, PROPERTIES))
 
     def entered(self, desc, fs: FileSummary):
         """What `with desc as name` binds: a project class's __enter__ result, a contextmanager's

@@ -1578,3 +1578,36 @@ def test_a_value_cut_short_by_a_cycle_is_not_kept_past_its_round():
     assert index._global_memo.keys() >= {("m.first", "."), ("m.plain", ".")}
     index.learn_parameters(_Given(None))
     assert ("m.first", ".") not in index._global_memo and ("m.plain", ".") in index._global_memo
+
+
+def test_a_method_inherited_from_a_base_that_a_factory_is_passed_is_found(tmp_path):
+    # `make(Disk)` builds a class on its parameter: the class's bases, and so its methods, are
+    # known only once the round's parameters are, and must not be looked up once for all rounds.
+    files = {
+        "web.py": PATCHED + """
+from flask import Flask
+from factory import make, Disk
+
+app = Flask(__name__)
+Store = make(Disk)
+
+
+@app.route("/save")
+def save():
+    Store().save_all(b"x")
+    return "ok"
+""",
+        "factory.py": """
+class Disk:
+    def save_all(self, data):
+        with open("/srv/store", "ab") as fh:  # error: GEV101
+            fh.write(data)
+
+
+def make(base):
+    class Wrapped(base):
+        pass
+    return Wrapped
+""",
+    }
+    assert_markers(tmp_path, files)
