@@ -126,12 +126,14 @@ class ProjectIndex:
                     self.assigned.setdefault(dotted, []).append((desc, s))
         self._global_memo = RoundMemo()
         self._method_memo = RoundMemo()  # (class key, name) -> find_method
-        self._ancestor_memo: dict = {}
+        self._ancestor_memo: dict = {}  # asked once, by entry-point collection, before the rounds
         self._returns_memo = RoundMemo()
         self._attr_memo = RoundMemo()  # (class key, attribute) -> class_attr
         self._bases_memo = RoundMemo()  # class key -> bases
         self._property_memo = RoundMemo()
         self._called_memo = RoundMemo()  # (id of a call's callee descriptor, path) -> called
+        self._round_memos = (self._global_memo, self._method_memo, self._returns_memo, self._attr_memo,
+                             self._bases_memo, self._property_memo, self._called_memo)
         self._bound = False  # whether the value being computed so far rests on the round's parameters
         self._methods_by_name: dict | None = None
         self._subclasses: dict | None = None
@@ -472,8 +474,7 @@ class ProjectIndex:
         """New parameter values: what was worked out from the old ones is forgotten."""
         self._parameters = parameters
         # A module global may be a call's result (`store = build(Disk)`), an attribute a parameter.
-        for memo in (self._returns_memo, self._global_memo, self._attr_memo, self._bases_memo, self._called_memo,
-                     self._method_memo, self._property_memo):
+        for memo in self._round_memos:
             memo.forget_bound()
         self._subclasses = None
 
