@@ -44,7 +44,7 @@ def _renumbering(old: list[str], new: list[str]) -> tuple[list, dict[int, int]]:
     numbers: list = [0.0] * (len(new) + 1)
     moves: dict[int, int] = {}
     next_new, previous_old = 1, 0
-    for old_start, new_start, size in difflib.SequenceMatcher(None, old, new, autojunk=False).get_matching_blocks():
+    for old_start, new_start, size in _matching_blocks(old, new):
         gap = range(next_new, new_start + 1)  # new lines the diff did not match, before this block
         for i, line in enumerate(gap):
             numbers[line] = previous_old + (i + 1) / (len(gap) + 1)
@@ -53,6 +53,23 @@ def _renumbering(old: list[str], new: list[str]) -> tuple[list, dict[int, int]]:
             moves[old_start + k] = new_start + k
         next_new, previous_old = new_start + size + 1, old_start + size
     return numbers, moves
+
+
+def _matching_blocks(old: list[str], new: list[str]) -> list[tuple[int, int, int]]:
+    """difflib's matching blocks, the last one empty, of the lines between the common beginning and
+    end, which match as they are: an edit changes a few lines of a long file, and the diff of the
+    whole file costs more than the rest of moving it."""
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    middle = difflib.SequenceMatcher(None, old[prefix:len(old) - suffix], new[prefix:len(new) - suffix], autojunk=False)
+    return [(0, 0, prefix),
+            *((prefix + a, prefix + b, size) for a, b, size in middle.get_matching_blocks() if size),
+            (len(old) - suffix, len(new) - suffix, suffix), (len(old), len(new), 0)]
 
 
 def moved_lines(old: FileSummary, old_digests: str, data: bytes, path: str, module: str,

@@ -190,3 +190,26 @@ def test_a_config_file_read_from_outside_the_listing_is_an_input_of_the_cached_r
     cold = _outcome(root, use_cache=False)
     assert [f.code for f in cold[0]] == ["GEV101"]  # the open; time.sleep is patched
     assert _outcome(root, use_cache=True) == cold
+
+
+def test_the_renumbering_of_an_edit_keeps_lines_in_order_and_matches_only_equal_lines():
+    rng = random.Random(7)
+    for _ in range(2000):
+        old = [rng.choice("abcdefg") for _ in range(rng.randint(0, 60))]
+        new = list(old)
+        for _ in range(rng.randint(0, 4)):
+            at = rng.randint(0, len(new))
+            if rng.random() < 0.5 or not new:
+                new.insert(at, rng.choice("abcdefgxyz"))
+            else:
+                del new[min(at, len(new) - 1)]
+        numbers, moves = _renumbering(old, new)
+        assert all(a < b for a, b in zip(numbers[1:], numbers[2:])), (old, new)
+        assert all(old[o - 1] == new[n - 1] and numbers[n] == o for o, n in moves.items()), (old, new)
+        # a line the diff did not match gets a number no old line has
+        assert all(numbers[n] != int(numbers[n]) for n in range(1, len(new) + 1) if n not in moves.values())
+    # one line added to a long file: the lines before and after it keep their old numbers
+    old = [f"line {i}" for i in range(3000)]
+    new = old[:1500] + ["added"] + old[1500:]
+    numbers, moves = _renumbering(old, new)
+    assert len(moves) == 3000 and numbers[1501] == 1500.5 and numbers[1502] == 1501
