@@ -133,8 +133,15 @@ def read_source(path: str, max_size: int) -> bytes:
         size = info.st_size
         if size > max_size:
             raise SourceError(f"file too large to check ({size:,} bytes; the limit is {max_size:,})")
-        with open(path, "rb") as handle:
-            return handle.read()
+        # os.read, not open(): a run reads every file of the project, and a file object costs as much again.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            chunks = []
+            while chunk := os.read(fd, size + 1 if not chunks else 1 << 20):  # until the end, if it grew
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
     except OSError as error:
         raise SourceError(f"cannot read: {error.strerror or error}") from None
 

@@ -477,3 +477,23 @@ def test_a_collection_nested_in_itself_ten_thousand_times_is_folded_to_unknown(t
     assert result.errors == []
     again = analyse_project(str(tmp_path), load_config(str(tmp_path)), use_cache=True)
     assert again.findings == result.findings
+
+
+def test_a_source_is_read_whole_whatever_its_size_and_if_it_grew_after_its_size_was_taken(tmp_path, monkeypatch):
+    from lintgevent import sources
+
+    for size in (0, 1, 4095, 3 << 20):
+        path = tmp_path / f"m{size}.py"
+        data = bytes(random.Random(size).randrange(256) for _ in range(min(size, 5000))) * (size // 5000 + 1)
+        path.write_bytes(data[:size])
+        assert sources.read_source(str(path), 10 << 20) == data[:size]
+    grown = tmp_path / "grown.py"
+    grown.write_bytes(b"x = 1\n" * 500_000)
+    real_stat = os.stat
+
+    def stat_taken_before_it_grew(path, **options):
+        info = real_stat(path, **options)
+        return os.stat_result((*info[:6], 10, *info[7:])) if str(path) == str(grown) else info
+
+    monkeypatch.setattr(sources.os, "stat", stat_taken_before_it_grew)
+    assert sources.read_source(str(grown), 10 << 20) == b"x = 1\n" * 500_000
