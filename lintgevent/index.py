@@ -163,7 +163,8 @@ class ProjectIndex:
     # -- resolution --------------------------------------------------------------------------
     def resolve_global(self, dotted: str, root: str):
         key = (dotted, root)
-        return self._remembered(self._global_memo, key, lambda: self.guarded(key, lambda: self._resolve_global(dotted, root)))
+        return self._remembered(self._global_memo, key,
+                                lambda: self.guarded(key, lambda: self._resolve_global(dotted, root)))
 
     def _remembered(self, memo: RoundMemo, key, compute):
         """memo[key], computed the first time; noted as resting on the round when it does."""
@@ -288,12 +289,7 @@ class ProjectIndex:
         return None
 
     def find_method(self, cls_key: tuple, name: str, depth: int = 0) -> tuple | None:
-        memo, key = self._method_memo, (cls_key, name)
-        if key in memo:  # _remembered's first lines, as in called
-            if key in memo.bound:
-                self._bound = True
-            return memo[key]
-        return self._remembered(memo, key, lambda: self._find_method(cls_key, name, depth))
+        return self._remembered(self._method_memo, (cls_key, name), lambda: self._find_method(cls_key, name, depth))
 
     def _find_method(self, cls_key: tuple, name: str, depth: int) -> tuple | None:
         if depth >= 20:  # a cycle of bases, or a chain too long: depends on where the search began
@@ -374,13 +370,8 @@ class ProjectIndex:
         values.solve ask about in every round: memoised by the descriptor's identity (a file shares
         its descriptors, summary.py) and kept from round to round unless it rests on the parameters.
         A single pass over every call of the project evaluates instead: the memo would hold them all."""
-        desc, memo = call.func, self._called_memo
-        key = (id(desc), fs.path)
-        if key in memo:  # _remembered's first lines: the commonest case, without a closure
-            if key in memo.bound:
-                self._bound = True
-            return memo[key]
-        return self._remembered(memo, key, lambda: self.evaluate(desc, fs))
+        desc = call.func
+        return self._remembered(self._called_memo, (id(desc), fs.path), lambda: self.evaluate(desc, fs))
 
     def evaluate(self, desc, fs: FileSummary):
         """Resolve a summary descriptor, in the context of the file it comes from."""
@@ -533,8 +524,9 @@ class ProjectIndex:
         function = self.function(key)
         if function is None:
             return None
+        home = self.files[key[0]]
         return self._remembered(self._returns_memo, key,
-                                lambda: self.guarded(("returns", key), lambda: self._returned(function, self.files[key[0]])))
+                                lambda: self.guarded(("returns", key), lambda: self._returned(function, home)))
 
     def _returned(self, function: Function, fs: FileSummary):
         value = join(self.evaluate(desc, fs) for desc in function.returns)

@@ -9,6 +9,13 @@ import sys
 from markers import expected_in
 from test_engine import assert_markers, messages, write
 
+from lintgevent.catalog import load_catalog
+from lintgevent.entrypoints import EntryPoints
+from lintgevent.index import ProjectIndex
+from lintgevent.reach import Reachability
+from lintgevent.sources import parse_source
+from lintgevent.summary import summarise
+
 PATCHED = "from gevent import monkey\nmonkey.patch_all()\n"
 UNPATCHED_SUBPROCESS = "from gevent import monkey\nmonkey.patch_all(subprocess=False)\n"
 
@@ -1500,12 +1507,16 @@ class _Given:
         return self.value
 
 
-def test_what_rests_on_a_round_says_so_from_the_memo_too_and_is_worked_out_again_in_the_next():
-    from lintgevent.catalog import load_catalog
-    from lintgevent.index import ProjectIndex
-    from lintgevent.sources import parse_source
-    from lintgevent.summary import summarise
+def _one_module(source: bytes, module: str) -> tuple[ProjectIndex, object]:
+    """(the index of a project of one module, its summary), in a round whose parameters are unknown."""
+    path = f"{module}.py"
+    fs = summarise(parse_source(source, path), path, module, False)
+    index = ProjectIndex([fs], {path: "."}, load_catalog())
+    index.learn_parameters(_Given(None))
+    return index, fs
 
+
+def test_what_rests_on_a_round_says_so_from_the_memo_too_and_is_worked_out_again_in_the_next():
     source = b"""
 class Store:
     def put(self, data):
@@ -1520,12 +1531,10 @@ class Job:
         self.store.put(1)
         Store().put(2)
 """
-    fs = summarise(parse_source(source, "jobs.py"), "jobs.py", "jobs", False)
-    index = ProjectIndex([fs], {"jobs.py": "."}, load_catalog())
+    index, fs = _one_module(source, "jobs")
     calls = {call.text: call for call in fs.functions["Job.run"].calls}
     through_parameter, direct = calls["self.store.put"], calls["Store(...).put"]
     put = ("func", ("jobs.py", "Store.put"))
-    index.learn_parameters(_Given(None))
     for _ in range(2):  # worked out, then read from the memo
         assert index.holds_every_round(lambda: index.called(through_parameter, fs)) == (("ext", "<unknown>.put"), False)
         assert index.holds_every_round(lambda: index.called(direct, fs)) == (put, True)
@@ -1537,17 +1546,8 @@ class Job:
 
 
 def test_sites_that_rest_on_no_parameter_are_worked_out_once_for_every_round(monkeypatch):
-    from lintgevent.catalog import load_catalog
-    from lintgevent.entrypoints import EntryPoints
-    from lintgevent.index import ProjectIndex
-    from lintgevent.reach import Reachability
-    from lintgevent.sources import parse_source
-    from lintgevent.summary import summarise
-
     source = b"def quiet(x):\n    return x\n\n\ndef loud():\n    print(quiet(1))\n"
-    fs = summarise(parse_source(source, "m.py"), "m.py", "m", False)
-    index = ProjectIndex([fs], {"m.py": "."}, load_catalog())
-    index.learn_parameters(_Given(None))
+    index, fs = _one_module(source, "m")
     worked_out = []
     resolve = Reachability._resolved_sites
     monkeypatch.setattr(Reachability, "_resolved_sites", lambda self, key: worked_out.append(key) or resolve(self, key))
@@ -1561,20 +1561,14 @@ def test_sites_that_rest_on_no_parameter_are_worked_out_once_for_every_round(mon
 
 
 def test_a_value_cut_short_by_a_cycle_is_not_kept_past_its_round():
-    from lintgevent.catalog import load_catalog
-    from lintgevent.index import ProjectIndex
-    from lintgevent.sources import parse_source
-    from lintgevent.summary import summarise
-
     # `first` and `second` name each other: whichever is asked first meets the other half-done,
     # so what each holds depends on the order of evaluation, which the next round may change.
     source = b"first = second\nsecond = first\nplain = open\n"
-    fs = summarise(parse_source(source, "m.py"), "m.py", "m", False)
-    index = ProjectIndex([fs], {"m.py": "."}, load_catalog())
-    index.learn_parameters(_Given(None))
+    index, fs = _one_module(source, "m")
     for _ in range(2):
         assert index.holds_every_round(lambda: index.evaluate(("ref", "m.first"), fs)) == (None, False)
-        assert index.holds_every_round(lambda: index.evaluate(("ref", "m.plain"), fs)) == (("ext", "builtins.open"), True)
+        plain = index.holds_every_round(lambda: index.evaluate(("ref", "m.plain"), fs))
+        assert plain == (("ext", "builtins.open"), True)
     assert index._global_memo.keys() >= {("m.first", "."), ("m.plain", ".")}
     index.learn_parameters(_Given(None))
     assert ("m.first", ".") not in index._global_memo and ("m.plain", ".") in index._global_memo
