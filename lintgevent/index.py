@@ -193,6 +193,11 @@ class ProjectIndex:
         finally:
             self._bound |= outer
 
+    def rests_on_round(self) -> None:
+        """Note that the value being computed rests on the round's parameters (it read a value
+        worked out for this round only)."""
+        self._bound = True
+
     @property
     def parameters(self):
         """The round's parameters; what reads them rests on the round."""

@@ -68,18 +68,26 @@ class Reachability:
         self.via: dict[tuple, Call | None] = {}  # function -> the call in its parent that runs it
         self.roots: dict[tuple, str] = {}  # entry point -> its label
         self.by_name: set[tuple] = set()  # functions first reached through a call resolved by name only
-        self._sites: dict[tuple, list[Site]] = {}
-        self._kept: dict[tuple, list[Site]] = {} if kept is None else kept
-        self._off_hub: dict[tuple, tuple] = {}  # function -> the wrappers that run on the hub instead
+        # (what, function) -> its sites, what runs on the hub when it is called, or its edges:
+        # this round's, and those that hold in every round (shared by the rounds of values.solve)
+        self._worked_out: dict[tuple, object] = {}
+        self._kept: dict[tuple, object] = {} if kept is None else kept
+
+    def _per_round(self, what: str, key: tuple, compute):
+        """compute(), once for this round, or once for every round when it does not rest on the
+        parameters; a value that rests on them passes that on to what is computed from it."""
+        slot = (what, key)
+        if slot in self._worked_out:
+            self.index.rests_on_round()
+            return self._worked_out[slot]
+        if slot in self._kept:
+            return self._kept[slot]
+        value, holds = self.index.holds_every_round(compute)
+        (self._kept if holds else self._worked_out)[slot] = value
+        return value
 
     def sites(self, key: tuple) -> list[Site]:
-        cached = self._sites.get(key)
-        if cached is None:
-            cached = self._kept.get(key)
-        if cached is None:
-            cached, holds = self.index.holds_every_round(lambda: self._resolved_sites(key))
-            (self._kept if holds else self._sites)[key] = cached
-        return cached
+        return self._per_round("sites", key, lambda: self._resolved_sites(key))
 
     def _resolved_sites(self, key: tuple) -> list[Site]:
         fs = self.index.files[key[0]]
@@ -102,10 +110,7 @@ class Reachability:
         """What runs on the hub when `key` is called: the function itself, or, when a decorator's
         wrapper hands it to an offload runner (gevent's threadpool, a real OS thread), the
         decorators' wrappers instead: its own body runs off the hub."""
-        known = self._off_hub.get(key)
-        if known is None:
-            known = self._off_hub[key] = self._decorated_on_hub(key)
-        return known
+        return self._per_round("on hub", key, lambda: self._decorated_on_hub(key))
 
     def _decorated_on_hub(self, key: tuple) -> tuple:
         index = self.index
@@ -142,11 +147,14 @@ class Reachability:
     def successors(self, key: tuple, hops: bool = True):
         """Functions that run when `key` runs, on the same hub; without `hops`, only those that run
         in the same greenlet (no spawned targets)."""
-        return (nxt for nxt, _, _ in self._edges(key, hops))
+        return (nxt for nxt, _, _ in (self.edges(key) if hops else self._edges(key, hops)))
 
-    def _edges(self, key: tuple, hops: bool = True):
+    def edges(self, key: tuple) -> tuple:
         """(function, the call that runs it or None for a decorator's wrapper, whether the call was
         resolved by the method's name alone) for each successor."""
+        return self._per_round("edges", key, lambda: tuple(self._edges(key)))
+
+    def _edges(self, key: tuple, hops: bool = True):
         index = self.index
         fs = index.files[key[0]]
         function = fs.functions[key[1]]
@@ -187,7 +195,7 @@ class Reachability:
             self.parent[key] = None
         while queue:
             key = queue.popleft()
-            for nxt, call, weak in self._edges(key):
+            for nxt, call, weak in self.edges(key):
                 if nxt not in self.parent and self.index.function(nxt) is not None:
                     self.parent[nxt] = key
                     self.via[nxt] = call

@@ -10,6 +10,7 @@ from markers import expected_in
 from test_engine import assert_markers, messages, write
 
 from lintgevent.catalog import load_catalog
+from lintgevent.deployment import Deployment
 from lintgevent.entrypoints import EntryPoints
 from lintgevent.index import ProjectIndex
 from lintgevent.reach import Reachability
@@ -1558,6 +1559,39 @@ def test_sites_that_rest_on_no_parameter_are_worked_out_once_for_every_round(mon
             assert [site.call.text for site in reach.sites(("m.py", "loud"))] == ["print", "quiet"]
     # each once, in the first round: the next round's Reachability reads them from `kept`
     assert worked_out == [("m.py", "quiet"), ("m.py", "loud")]
+
+
+def test_edges_are_kept_for_every_round_only_when_the_sites_they_come_from_are():
+    source = b"""
+class Store:
+    def put(self, data):
+        pass
+
+
+class Job:
+    def __init__(self, store):
+        self.store = store
+
+    def run(self):
+        self.store.put(1)
+
+    def save(self):
+        Store().put(2)
+"""
+    index, fs = _one_module(source, "jobs")
+    run, save, put = ("jobs.py", "Job.run"), ("jobs.py", "Job.save"), ("jobs.py", "Store.put")
+    kept: dict = {}
+    entries = EntryPoints(index, {"jobs.py": Deployment(patched={"thread"})})
+    first = Reachability(index, entries, kept)
+    # run's sites rest on the round (what `self.store` holds comes from the callers), and are
+    # read from this round's memo before the edges are made of them: the edges rest on it too
+    assert first.sites(run)[0].callee == ("ext", "<unknown>.put")
+    assert first.edges(run) == () and first.edges(save) == ((put, fs.functions["Job.save"].calls[0], False),)
+    assert ("edges", save) in kept and ("edges", run) not in kept
+    index.learn_parameters(_Given(("obj", ("jobs.py", "Store"))))
+    second = Reachability(index, entries, kept)
+    assert [edge[0] for edge in second.edges(run)] == [put]
+    assert second.edges(save) is kept[("edges", save)]
 
 
 def test_a_value_cut_short_by_a_cycle_is_not_kept_past_its_round():
