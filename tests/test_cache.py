@@ -539,6 +539,31 @@ def test_scalars_keep_their_types():
     assert math.isinf(back.module_calls[0].args[5][1])
 
 
+def strings_in(value):
+    """Every string a value holds, anywhere in it (dict keys too)."""
+    if dataclasses.is_dataclass(value):
+        for f in dataclasses.fields(value):
+            yield from strings_in(getattr(value, f.name))
+    elif type(value) is dict:
+        for k, v in value.items():
+            yield from strings_in(k)
+            yield from strings_in(v)
+    elif type(value) in (tuple, set, frozenset, list):
+        for v in value:
+            yield from strings_in(v)
+    elif type(value) is str:
+        yield value
+
+
+def test_decoded_summaries_share_one_object_per_string():
+    # A project's decoded summaries are held at once: msgpack's one object per string read would
+    # nearly double their size.
+    decoded = [codec.loads("summary", codec.dumps("summary", s)) for s in summaries_of(REPO / "lintgevent")]
+    strings = list(strings_in(decoded))
+    assert len(strings) > 10_000 and len(set(strings)) < len(strings) / 3
+    assert len({id(s) for s in strings}) == len(set(strings))
+
+
 def test_values_the_codec_cannot_carry_exactly_are_refused():
     summary = next(summaries_of(REPO / "rules" / "GEV301"))
     call = summary.module_calls[0]
