@@ -13,7 +13,10 @@ millions of lines).  Then, each the best of `--repeat` runs:
   (c) first run: the same with an empty cache, which it fills (CI without a restored cache);
   (d) warm: the same with the cache the runs before filled;
   (e) one file edited: a warm cache and one statement added to a function body of one file
-      (pre-commit, an editor), a different statement every run;
+      (pre-commit, an editor), a different statement every run, an assignment of a constant,
+      which leaves the file's summary as it was;
+  (e2) one call added: the same with a call (`str(N)`) instead, which changes the file's summary,
+      so the global step runs again (what most real edits do);
   (f) flake8 --select E,F,W, and (g) flake8 --select E,F,W,GEV with an empty lintgevent cache;
   (h) flake8-async's standalone command, a peer (`--flake8-async-repeat`, off by default);
   (i) `--random-edits N` random edits of the tree (random_edits.py: calls, routes, imports,
@@ -21,7 +24,7 @@ millions of lines).  Then, each the best of `--repeat` runs:
       the cache must be the output of a cold run, byte for byte.
 
 It prints the core count, every figure as a ratio to the floor next to its target, PASS or MISS.
-With --baseline REF, (b)-(e) also run with the lintgevent package of commit REF (exported into a
+With --baseline REF, (b)-(e2) also run with the lintgevent package of commit REF (exported into a
 temporary directory put first on PYTHONPATH), the two taking turns within each round.
 
 A missed target is reported, not treated as an error: the exit status is non-zero only when a
@@ -47,7 +50,7 @@ import time
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from random_edits import KINDS, RandomEdits
@@ -60,7 +63,8 @@ APPS = REPO_ROOT / "benchmarks" / "realworld" / "apps.toml"
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".zip")
 
 # Every ratio is to the floor (a), measured in the same run.
-TARGETS = {"cold": 1.5, "first run": 1.5, "warm": 0.1, "one file edited": 0.2}
+TARGETS = {"cold": 1.5, "first run": 1.5, "warm": 0.1, "one file edited": 0.2, "one call added": 0.2}
+LETTERS = dict(zip(TARGETS, ("b", "c", "d", "e", "e2")))
 MEMORY_TARGET = 1_000_000_000  # peak RSS of any lintgevent run < 1 GB (bytes)
 FLAKE8_TARGET = 0.10  # flake8 with the plugin at most 10% slower than without it
 BASELINE_LIMIT = 1.25  # a change may add at most 25% to a figure of the baseline
@@ -114,11 +118,12 @@ class Edit:
     line: int  # the new statement goes after this line (1-based)
     indent: str
     count: int = 0
+    statement: str = "_lintgevent_bench_edit = {n}"  # what is added, {n} the edit's number
 
     def apply(self) -> None:
         self.count += 1
         lines = self.original.decode().splitlines(keepends=True)
-        lines.insert(self.line, f"{self.indent}_lintgevent_bench_edit = {self.count}\n")
+        lines.insert(self.line, f"{self.indent}{self.statement.format(n=self.count)}\n")
         self.path.write_text("".join(lines))
 
     def restore(self) -> None:
@@ -294,6 +299,11 @@ def choose_edit(corpus: Corpus) -> Edit:
     if broken:
         raise BenchError(f"an edit after line {line} of {path} does not parse")
     return edit
+
+
+def call_added(edit: Edit) -> Edit:
+    """The same place, where each edit adds a different call: the file's summary changes."""
+    return replace(edit, statement="str({n})", count=0)
 
 
 # ---------------------------------------------------------------- running and timing
@@ -536,11 +546,11 @@ def report_corpus(label: str, corpus: Corpus, args: argparse.Namespace, baseline
         more = ", ..." if len(corpus.unparsable) > 3 else ""
         print(f"           {len(corpus.unparsable)} not parseable by ast ({names}{more}):"
               " left out of (a) and (h)")
-    print(f"edited:    {edit.path.relative_to(corpus.root)}, a statement after line {edit.line}")
+    print(f"edited:    {edit.path.relative_to(corpus.root)}, a statement after line {edit.line} (e, e2)")
     print(f"cores:     {cores()} (lintgevent and flake8 use them all by default)")
     if baseline:
         print(f"baseline:  lintgevent of {args.baseline} ({baseline}), "
-              "alternating with the current checkout in (b)-(e)")
+              "alternating with the current checkout in (b)-(e2)")
     print(f"timings:   best of {args.repeat} run(s), flake8 best of {args.flake8_repeat}, "
           f"flake8-async best of {args.flake8_async_repeat}\n", flush=True)
 
@@ -586,18 +596,20 @@ def report_comparison(figures: Sequence[dict[str, Timing]]) -> None:
 
 def measure_versions(args: argparse.Namespace, corpus: Corpus, versions: Sequence[Version],
                      edit: Edit, store: Path) -> list[dict[str, Timing]]:
-    """(b)-(e) for every version, in that order: the warm runs use the cache the first runs filled
+    """(b)-(e2) for every version, in that order: the warm runs use the cache the first runs filled
     last, and each edit run starts from the cache of the run before it."""
     python, repeat = args.python, args.repeat
     for version in versions:
         check_import(python, corpus, version)
         progress(f"lintgevent, {version.name}: filling the cache (and writing its bytecode)")
         time_lintgevent(python, corpus, version)
+    call = call_added(edit)
     measures = {
         "cold": lambda v: time_lintgevent(python, corpus, v, no_cache=True),
         "first run": lambda v: time_first_run(python, corpus, v, store),
         "warm": lambda v: time_lintgevent(python, corpus, v),
         "one file edited": lambda v: time_edited(python, corpus, v, edit),
+        "one call added": lambda v: time_edited(python, corpus, v, call),
     }
     figures: list[dict[str, Timing]] = [{} for _ in versions]
     try:
@@ -620,9 +632,8 @@ def benchmark(label: str, root: Path, args: argparse.Namespace, baseline: str | 
     report_timing("(a) floor: read + ast.parse, one process", parse)
     with lintgevent_versions(baseline, store) as versions:
         figures = measure_versions(args, corpus, versions, edit, store)
-        letters = dict(zip(TARGETS, "bcde"))
         for name in TARGETS:
-            report_timing(f"({letters[name]}) lintgevent check, {name}", figures[0][name], parse)
+            report_timing(f"({LETTERS[name]}) lintgevent check, {name}", figures[0][name], parse)
             for version, figure in zip(versions[1:], figures[1:]):
                 report_timing(f"    {version.name}", figure[name], parse)
         flake8 = None
