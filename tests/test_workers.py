@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from conftest import wait_for
 from store import mark_used, stored
 from test_cli import write
 
@@ -157,20 +158,15 @@ def test_no_worker_outlives_the_command_whatever_signal_ends_it(tmp_path, signum
                                cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while not _children(command.pid):
-            assert command.poll() is None and time.monotonic() < deadline, "the workers never started"
-            time.sleep(0.01)
+        wait_for(lambda: command.poll() is not None or _children(command.pid), "the workers starting", 60)
+        assert command.poll() is None, "the command ended before its workers started"
         time.sleep(0.2)
         os.kill(command.pid, signum)
         _, err = command.communicate(timeout=60)
         assert "Traceback" not in err
         if signum == signal.SIGINT:
             assert command.returncode == 130
-        deadline = time.monotonic() + 10
-        while _group_alive(command.pid):
-            assert time.monotonic() < deadline, "a worker outlived the command"
-            time.sleep(0.05)
+        wait_for(lambda: not _group_alive(command.pid), "every worker ending with the command", 10)
     finally:
         if _group_alive(command.pid):
             os.killpg(command.pid, signal.SIGKILL)
